@@ -31,10 +31,10 @@ pub fn objects(body: &[u8]) -> Result<Vec<Value>, BundleError> {
     let Value::Object(mut map) = value else {
         return Err(BundleError::NotObject);
     };
-    if let Some(t) = map.get("type") {
-        if t.as_str() != Some("bundle") {
-            return Err(BundleError::NotBundle(t.to_string()));
-        }
+    if let Some(t) = map.get("type")
+        && t.as_str() != Some("bundle")
+    {
+        return Err(BundleError::NotBundle(t.to_string()));
     }
     match map.remove("objects") {
         Some(Value::Array(items)) => Ok(items),
