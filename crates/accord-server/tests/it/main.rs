@@ -1,0 +1,7 @@
+//! Route tests for the TAXII server: the real router and a real SQLite file, no socket.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod harness;
+mod random;
+mod taxii;
