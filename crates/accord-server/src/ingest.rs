@@ -70,12 +70,15 @@ pub fn check(object: Value, index: usize, publisher: &Org, members: &Members) ->
         })
     };
     if let Err(violations) = validate(&map) {
-        let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        let text: Vec<String> = violations
+            .iter()
+            .map(|v| format!("property `{}`: {}", v.property, v.rule))
+            .collect();
         return refuse(text.join("; "));
     }
     let sharing = match ext::sharing(&map) {
         Ok(s) => s.unwrap_or_default(),
-        Err(e) => return refuse(format!("{id}: {e}")),
+        Err(e) => return refuse(e.to_string()),
     };
     if let Some(author) = map.get("created_by_ref").and_then(Value::as_str)
         && members
@@ -84,7 +87,7 @@ pub fn check(object: Value, index: usize, publisher: &Org, members: &Members) ->
             .is_some_and(|o| *o != publisher.id)
     {
         return refuse(format!(
-            "{id}: created_by_ref {author} is another member organisation; publish as yourself ({})",
+            "created_by_ref {author} is another member organisation; publish as yourself ({})",
             publisher.identity
         ));
     }
@@ -95,20 +98,20 @@ pub fn check(object: Value, index: usize, publisher: &Org, members: &Members) ->
             Some(o) => recipients.push(*o),
             None => {
                 return refuse(format!(
-                    "{id}: recipient {r} is not the identity of a member organisation"
+                    "recipient {r} is not the identity of a member organisation"
                 ));
             }
         }
     }
     if tlp == Some(accord_stix::Tlp::Red) && recipients.is_empty() {
         return refuse(format!(
-            "{id}: a TLP:RED object must name its recipients in extension {} (`recipients`: identity ids)",
+            "a TLP:RED object must name its recipients in extension {} (`recipients`: identity ids)",
             ext::SHARING_EXTENSION
         ));
     }
     let version_ts = match version_of(&map).map(Timestamp::parse) {
         Some(Ok(t)) => Some(t),
-        Some(Err(e)) => return refuse(format!("{id}: {e}")),
+        Some(Err(e)) => return refuse(e.to_string()),
         None => None,
     };
     let object_type = map
@@ -124,7 +127,7 @@ pub fn check(object: Value, index: usize, publisher: &Org, members: &Members) ->
     let revoked = map.get("revoked").and_then(Value::as_bool).unwrap_or(false);
     let json = match serde_json::to_string(&map) {
         Ok(j) => j,
-        Err(e) => return refuse(format!("{id}: cannot be serialised: {e}")),
+        Err(e) => return refuse(format!("cannot be serialised: {e}")),
     };
     Checked::Ok(NewVersion {
         object_id: id,

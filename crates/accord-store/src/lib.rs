@@ -95,7 +95,8 @@ pub trait Store: Send + Sync + 'static {
     fn orgs_by_identity(&self, identities: &[String]) -> Result<Vec<(String, OrgId)>>;
 
     /// Stores versions published by `publisher` into a collection, in one durable transaction.
-    /// Returns one outcome per version, in order.
+    /// Returns one outcome per version, in order. `date_added` is whole microseconds and
+    /// strictly increasing across the store.
     fn add_versions(
         &self,
         collection: &GroupId,

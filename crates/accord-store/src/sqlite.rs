@@ -568,6 +568,9 @@ impl Store for SqliteStore {
         versions: Vec<NewVersion>,
         now: i64,
     ) -> Result<Vec<AddOutcome>> {
+        // `date_added` is served with microsecond precision, so it is kept at that precision:
+        // a client's `added_after` of the last date it saw must exclude that object.
+        let now = now.div_euclid(1000) * 1000;
         self.write(|tx| {
             let mut last: i64 =
                 tx.query_row("SELECT COALESCE(MAX(date_added), 0) FROM objects", [], |r| r.get(0))?;

@@ -329,7 +329,7 @@ async fn filters_select_by_id_type_version_and_spec_version() {
     let v2 = indicator(&id, "2026-02-01T00:00:00.000Z", &[]);
     let v3 = indicator(&id, "2026-03-01T00:00:00.000Z", &[]);
     let campaign = json!({"type": "campaign", "spec_version": "2.1", "id": format!("campaign--{}", uuid()),
-        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "Ballot Lure"});
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "name": "Ballot Lure"});
     h.publish(&key, &g, vec![v1, v3, v2, campaign.clone()])
         .await;
     let base = objects_path(&g);

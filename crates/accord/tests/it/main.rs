@@ -1,0 +1,249 @@
+//! The `accord` binary end to end: admin commands on a live data directory, a real server on
+//! loopback, publish and incremental pull.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+fn accord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn admin_json(data: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["admin", "--data", data.to_str().unwrap(), "--json"];
+    all.extend_from_slice(args);
+    let out = accord(&all);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("ACCORD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    Server { child, url }
+}
+
+fn indicator(n: usize) -> Value {
+    json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--{:08x}-0000-4000-8000-000000000000", n),
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "pattern": format!("[domain-name:value = 'x{n}.example']"), "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+    })
+}
+
+#[test]
+fn help_explains_every_command() {
+    let out = accord(&["--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for cmd in ["serve", "admin", "publish", "pull", "demo"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help");
+    }
+    let out = accord(&["admin", "group", "add", "--help"]);
+    assert!(String::from_utf8(out.stdout).unwrap().contains("--write"));
+}
+
+#[test]
+fn bad_arguments_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = accord(&[
+        "admin",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "org",
+        "create",
+        "X",
+        "--sector",
+        "bank",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a sector"));
+    let out = accord(&[
+        "admin",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "key",
+        "create",
+        "--org",
+        "nobody",
+        "--role",
+        "analyst",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("organisation `nobody` not found"));
+    let out = accord(&["admin", "--data", "postgres://db/accord", "org", "list"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a storage backend"));
+}
+
+#[test]
+fn publish_and_pull_against_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&data);
+    // Administration works on the data directory while the server runs.
+    admin_json(
+        &data,
+        &["org", "create", "FaceSpace", "--sector", "platform"],
+    );
+    admin_json(
+        &data,
+        &["org", "create", "Board", "--sector", "election-office"],
+    );
+    let group = admin_json(
+        &data,
+        &[
+            "group",
+            "create",
+            "Election Integrity",
+            "--default-tlp",
+            "amber",
+        ],
+    );
+    let cid = group["collection"].as_str().unwrap().to_owned();
+    admin_json(
+        &data,
+        &[
+            "group",
+            "add",
+            "FaceSpace",
+            "Election Integrity",
+            "--read",
+            "--write",
+        ],
+    );
+    admin_json(&data, &["group", "add", "Board", &cid, "--read"]);
+    let pub_key = admin_json(
+        &data,
+        &["key", "create", "--org", "FaceSpace", "--role", "analyst"],
+    );
+    let read_key = admin_json(
+        &data,
+        &["key", "create", "--org", "Board", "--role", "reader"],
+    );
+    let pub_key = pub_key["key"].as_str().unwrap();
+
+    // A bundle and a JSON-lines file, one bad object among them.
+    let bundle = dir.path().join("bundle.json");
+    let objects: Vec<Value> = (0..25).map(indicator).collect();
+    std::fs::write(&bundle, json!({"type": "bundle", "id": "bundle--6c8a2b4e-0000-4000-8000-000000000000", "objects": objects}).to_string()).unwrap();
+    let lines = dir.path().join("more.jsonl");
+    let mut bad = indicator(99);
+    bad.as_object_mut().unwrap().remove("pattern_type");
+    std::fs::write(&lines, format!("{}\n{}\n", indicator(30), bad)).unwrap();
+    let out = accord(&[
+        "publish",
+        "--server",
+        &server.url,
+        "--key",
+        pub_key,
+        "--collection",
+        &cid,
+        "--batch",
+        "10",
+        bundle.to_str().unwrap(),
+        lines.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("published 26 objects, 1 refused"), "{err}");
+    assert!(err.contains("pattern_type"), "{err}");
+
+    // Pull everything, then nothing new, then only what came after.
+    let cp = dir.path().join("cp.json");
+    let pull = |key: &str| {
+        accord(&[
+            "pull",
+            "--server",
+            &server.url,
+            "--key",
+            key,
+            "--collection",
+            &cid,
+            "--limit",
+            "7",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ])
+    };
+    let read_key_s = read_key["key"].as_str().unwrap();
+    let out = pull(read_key_s);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 26);
+    let out = pull(read_key_s);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 0);
+    let newer = dir.path().join("newer.jsonl");
+    std::fs::write(&newer, format!("{}\n", indicator(40))).unwrap();
+    let out = accord(&[
+        "publish",
+        "--server",
+        &server.url,
+        "--key",
+        pub_key,
+        "--collection",
+        &cid,
+        newer.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let out = pull(read_key_s);
+    let got: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got, vec![indicator(40)]);
+
+    // A revoked key is refused with the server's explanation.
+    admin_json(&data, &["key", "revoke", read_key["id"].as_str().unwrap()]);
+    let out = pull(read_key_s);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 401"));
+    let keys = admin_json(&data, &["key", "list", "--org", "Board"]);
+    assert!(keys[0]["revoked"].is_string());
+    assert!(keys[0]["last_used"].is_string());
+}
