@@ -2,6 +2,8 @@
 //! loopback, publish and incremental pull.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod boundaries;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
