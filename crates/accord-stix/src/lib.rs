@@ -12,11 +12,13 @@
 pub mod bundle;
 pub mod ext;
 pub mod id;
+pub mod model;
 pub mod time;
 pub mod tlp;
 pub mod validate;
 
 pub use id::StixId;
+pub use model::{ModelError, Object};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use tlp::Tlp;
 pub use validate::{Violation, validate};
