@@ -81,8 +81,15 @@ pub trait Store: Send + Sync + 'static {
     /// Every membership of a group.
     fn members(&self, group: &GroupId) -> Result<Vec<Membership>>;
 
-    /// Stores a new API key's hash and returns its record.
-    fn create_key(&self, org: OrgId, role: Role, hash: &[u8; 32], now: i64) -> Result<ApiKey>;
+    /// Stores a new API key's hash for a member (person or service account) of `org`.
+    fn create_key(
+        &self,
+        org: OrgId,
+        member: &str,
+        role: Role,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<ApiKey>;
     /// The caller behind a key hash, if the key exists and is not revoked.
     fn principal(&self, hash: &[u8; 32]) -> Result<Option<Principal>>;
     /// Records that a key was used.

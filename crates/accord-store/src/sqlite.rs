@@ -15,7 +15,8 @@ use crate::types::*;
 use crate::{Result, Store, StoreError, new_uuid};
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE orgs (
     id INTEGER PRIMARY KEY,
@@ -73,7 +74,12 @@ CREATE TABLE statuses (
     org_id INTEGER NOT NULL REFERENCES orgs(id),
     json TEXT NOT NULL
 );
-"#];
+"#,
+    // Keys belong to a named member of the organisation: a person or a service account.
+    r#"
+ALTER TABLE api_keys ADD COLUMN member TEXT NOT NULL DEFAULT '';
+"#,
+];
 
 /// An Accord store in one SQLite file.
 pub struct SqliteStore {
@@ -197,6 +203,7 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKey> {
         created: r.get(3)?,
         last_used: r.get(4)?,
         revoked: r.get(5)?,
+        member: r.get(6)?,
     })
 }
 
@@ -474,12 +481,19 @@ impl Store for SqliteStore {
         })
     }
 
-    fn create_key(&self, org: OrgId, role: Role, hash: &[u8; 32], now: i64) -> Result<ApiKey> {
+    fn create_key(
+        &self,
+        org: OrgId,
+        member: &str,
+        role: Role,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<ApiKey> {
         let id = KeyId(format!("key-{}", &new_uuid()[..8]));
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO api_keys (id, org_id, role, hash, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id.0, org.0, role.as_str(), &hash[..], now],
+                "INSERT INTO api_keys (id, org_id, role, hash, created, member) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id.0, org.0, role.as_str(), &hash[..], now, member],
             )
             .map_err(|e| conflict(e, || "key id collision; try again".into()))?;
             Ok(ApiKey {
@@ -489,6 +503,7 @@ impl Store for SqliteStore {
                 created: now,
                 last_used: None,
                 revoked: None,
+                member: member.to_owned(),
             })
         })
     }
@@ -497,7 +512,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let key = c
                 .prepare_cached(
-                    "SELECT id, org_id, role, created, last_used, revoked FROM api_keys
+                    "SELECT id, org_id, role, created, last_used, revoked, member FROM api_keys
                      WHERE hash = ?1 AND revoked IS NULL",
                 )?
                 .query_row([&hash[..]], key_row)
@@ -541,7 +556,7 @@ impl Store for SqliteStore {
     fn keys(&self, org: OrgId) -> Result<Vec<ApiKey>> {
         self.read(|c| {
             let mut st = c.prepare(
-                "SELECT id, org_id, role, created, last_used, revoked FROM api_keys WHERE org_id = ?1 ORDER BY created",
+                "SELECT id, org_id, role, created, last_used, revoked, member FROM api_keys WHERE org_id = ?1 ORDER BY created",
             )?;
             let rows = st.query_map([org.0], key_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)

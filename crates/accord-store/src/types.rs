@@ -188,6 +188,8 @@ pub struct ApiKey {
     pub last_used: Option<i64>,
     /// When it was revoked.
     pub revoked: Option<i64>,
+    /// The member it belongs to: a person or a service account of the organisation.
+    pub member: String,
 }
 
 impl fmt::Debug for ApiKey {
@@ -196,6 +198,7 @@ impl fmt::Debug for ApiKey {
             .field("id", &self.id)
             .field("org", &self.org)
             .field("role", &self.role)
+            .field("member", &self.member)
             .field("revoked", &self.revoked.is_some())
             .finish_non_exhaustive()
     }

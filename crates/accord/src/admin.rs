@@ -96,6 +96,9 @@ enum KeyCmd {
         /// reader, analyst or org-admin.
         #[arg(long)]
         role: Role,
+        /// Who holds it: a person or a service account of the organisation.
+        #[arg(long, default_value = "unnamed")]
+        member: String,
     },
     /// Revoke a key by its id (as `key list` shows).
     Revoke {
@@ -224,17 +227,17 @@ fn run_on(store: &dyn Store, j: bool, what: What) -> anyhow::Result<()> {
             }
             print(j, json!(list), human.join("\n"));
         }
-        What::Key(KeyCmd::Create { org, role }) => {
+        What::Key(KeyCmd::Create { org, role, member }) => {
             let o = store.org_by_name(&org)?;
-            let (secret, key) = create_key(store, o.id, role, clock.now_nanos())?;
+            let (secret, key) = create_key(store, o.id, &member, role, clock.now_nanos())?;
             if j {
                 println!(
                     "{}",
-                    json!({"id": key.id.0, "key": secret, "org": o.name, "role": role.as_str()})
+                    json!({"id": key.id.0, "key": secret, "org": o.name, "member": member, "role": role.as_str()})
                 );
             } else {
                 eprintln!(
-                    "created key {} for `{}` ({}); store it now, it is not shown again:",
+                    "created key {} for {member} of `{}` ({}); store it now, it is not shown again:",
                     key.id,
                     o.name,
                     role.as_str()
@@ -256,14 +259,15 @@ fn run_on(store: &dyn Store, j: bool, what: What) -> anyhow::Result<()> {
             let fmt = |t: Option<i64>| t.map(|n| accord_stix::time::format_nanos(n, 0));
             let list: Vec<_> = keys
                 .iter()
-                .map(|k| json!({"id": k.id.0, "role": k.role.as_str(), "created": fmt(Some(k.created)), "last_used": fmt(k.last_used), "revoked": fmt(k.revoked)}))
+                .map(|k| json!({"id": k.id.0, "member": k.member, "role": k.role.as_str(), "created": fmt(Some(k.created)), "last_used": fmt(k.last_used), "revoked": fmt(k.revoked)}))
                 .collect();
             let human = keys
                 .iter()
                 .map(|k| {
                     format!(
-                        "{}\t{}\tcreated {}\tlast used {}\t{}",
+                        "{}\t{}\t{}\tcreated {}\tlast used {}\t{}",
                         k.id,
+                        k.member,
                         k.role.as_str(),
                         fmt(Some(k.created)).unwrap_or_default(),
                         fmt(k.last_used).unwrap_or_else(|| "never".into()),
@@ -282,10 +286,11 @@ fn run_on(store: &dyn Store, j: bool, what: What) -> anyhow::Result<()> {
 pub fn create_key(
     store: &dyn Store,
     org: accord_store::OrgId,
+    member: &str,
     role: Role,
     now: i64,
 ) -> anyhow::Result<(String, accord_store::ApiKey)> {
     let k = accord_server::auth::new_key();
-    let rec = store.create_key(org, role, &k.hash, now)?;
+    let rec = store.create_key(org, member, role, &k.hash, now)?;
     Ok((k.secret, rec))
 }

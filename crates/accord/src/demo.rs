@@ -284,7 +284,13 @@ fn seed(store: &dyn Store, disarm: &std::path::Path) -> anyhow::Result<Seeded> {
     lines.push("API keys (analyst role):".into());
     let mut office_key = String::new();
     for o in everyone {
-        let (secret, _) = crate::admin::create_key(store, o.id, Role::Analyst, clock.now_nanos())?;
+        let (secret, _) = crate::admin::create_key(
+            store,
+            o.id,
+            "demo analyst",
+            Role::Analyst,
+            clock.now_nanos(),
+        )?;
         lines.push(format!("  {:<36} {secret}", o.name));
         if o.id == office.id {
             office_key = secret;

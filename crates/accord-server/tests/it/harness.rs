@@ -52,7 +52,9 @@ impl Harness {
 
     pub fn key(&self, org: &Org, role: Role) -> String {
         let k = accord_server::auth::new_key();
-        self.store.create_key(org.id, role, &k.hash, 0).unwrap();
+        self.store
+            .create_key(org.id, "tester", role, &k.hash, 0)
+            .unwrap();
         k.secret
     }
 

@@ -123,7 +123,10 @@ fn keys_are_found_by_hash_until_revoked() {
     let o = s.create_org("A", Sector::Platform).unwrap();
     let g = s.create_group("G", "", Tlp::Amber).unwrap();
     s.set_membership(o.id, &g.id, true, false).unwrap();
-    let k = s.create_key(o.id, Role::Analyst, &[7; 32], 1).unwrap();
+    let k = s
+        .create_key(o.id, "alice@a.example", Role::Analyst, &[7; 32], 1)
+        .unwrap();
+    assert_eq!(k.member, "alice@a.example");
     let p = s.principal(&[7; 32]).unwrap().unwrap();
     assert_eq!(p.org.name, "A");
     assert_eq!(p.key.role, Role::Analyst);

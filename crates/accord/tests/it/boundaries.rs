@@ -4,7 +4,10 @@
 use std::path::Path;
 
 fn dependencies(krate: &str) -> Vec<String> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate).join("Cargo.toml");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(krate)
+        .join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let mut out = Vec::new();
     let mut in_deps = false;
@@ -26,7 +29,10 @@ fn dependencies(krate: &str) -> Vec<String> {
 
 fn check(krate: &str, allowed: &[&str]) {
     for dep in dependencies(krate) {
-        assert!(allowed.contains(&dep.as_str()), "{krate} must not depend on {dep} (allowed: {allowed:?})");
+        assert!(
+            allowed.contains(&dep.as_str()),
+            "{krate} must not depend on {dep} (allowed: {allowed:?})"
+        );
     }
 }
 
@@ -37,14 +43,20 @@ fn stix_depends_on_serde_only() {
 
 #[test]
 fn store_knows_nothing_of_http_or_async() {
-    check("accord-store", &["accord-stix", "serde_json", "thiserror", "rusqlite", "rand"]);
+    check(
+        "accord-store",
+        &["accord-stix", "serde_json", "thiserror", "rusqlite", "rand"],
+    );
 }
 
 #[test]
 fn only_the_server_and_binary_know_http() {
     for krate in ["accord-stix", "accord-store"] {
         for dep in dependencies(krate) {
-            assert!(!["axum", "tokio", "hyper", "tower", "ureq"].contains(&dep.as_str()), "{krate} depends on {dep}");
+            assert!(
+                !["axum", "tokio", "hyper", "tower", "ureq"].contains(&dep.as_str()),
+                "{krate} depends on {dep}"
+            );
         }
     }
 }
