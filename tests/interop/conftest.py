@@ -6,7 +6,7 @@ the server runs, and is reached only on 127.0.0.1. Nothing waits by sleeping: st
 waits for the server's `listening on URL` line, shutdown for the process to exit.
 
 Every GET that the OASIS taxii2-client makes against an objects endpoint passes through
-`_validate_envelope`, so each STIX object the server emits is checked by stix2-validator.
+`support.validate_envelope`, so each STIX object the server emits is checked by stix2-validator.
 """
 
 import functools
@@ -27,7 +27,7 @@ import requests
 from taxii2client import common as taxii_common
 from taxii2client.v21 import ApiRoot, Collection, Server
 
-from support import TAXII_MEDIA_TYPE, assert_valid
+from support import TAXII_MEDIA_TYPE, VALIDATED, validate_envelope
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60  # seconds to wait for the listening line before giving up
@@ -321,22 +321,6 @@ def pytest_runtest_makereport(item, call):
 
 # --- every object the server emits is validated --------------------------------------
 
-VALIDATED = {"objects": 0}
-
-
-def _validate_envelope(url, body):
-    path = requests.utils.urlparse(url).path
-    if "/objects/" not in path or path.endswith("/versions/"):
-        return
-    assert isinstance(body, dict), f"GET {url} returned {body!r}, not a TAXII envelope"
-    objects = body.get("objects", [])
-    assert isinstance(objects, list), f"GET {url}: 'objects' is not a list"
-    if "more" in body:
-        assert isinstance(body["more"], bool), f"GET {url}: 'more' is not a boolean"
-    for obj in objects:
-        assert_valid(obj)
-        VALIDATED["objects"] += 1
-
 
 @pytest.fixture(scope="session", autouse=True)
 def validate_everything_emitted():
@@ -344,18 +328,12 @@ def validate_everything_emitted():
 
     def get(self, url, headers=None, params=None):
         body = original(self, url, headers=headers, params=params)
-        _validate_envelope(url, body)
+        validate_envelope(url, body)
         return body
 
     taxii_common._HTTPConnection.get = get
     yield VALIDATED
     taxii_common._HTTPConnection.get = original
-
-
-def validate_response(response):
-    """For raw `requests` GETs of an objects endpoint: validate what came back."""
-    if response.status_code == 200 and response.content:
-        _validate_envelope(response.url, response.json())
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,6 +7,7 @@ taxii2-client and checks the status resource the server answers with.
 """
 
 import uuid
+from urllib.parse import urlparse
 
 from stix2validator import ValidationOptions, validate_instance
 
@@ -33,6 +34,38 @@ def assert_valid(obj):
     assert result.is_valid and not errors, (
         f"stix2-validator rejects an object the server emitted: {errors}\nobject: {obj}"
     )
+
+
+VALIDATED = {"objects": 0}
+
+
+def validate_envelope(url, body):
+    """Validates every STIX object in an answer from an objects endpoint of `url`.
+
+    Manifest, versions, status and collection answers hold no STIX objects and pass.
+    """
+    path = urlparse(url).path
+    if "/objects/" not in path or path.endswith("/versions/"):
+        return
+    assert isinstance(body, dict), f"GET {url} returned {body!r}, not a TAXII envelope"
+    objects = body.get("objects", [])
+    assert isinstance(objects, list), f"GET {url}: 'objects' is not a list"
+    if "more" in body:
+        assert isinstance(body["more"], bool), f"GET {url}: 'more' is not a boolean"
+    validate_objects(objects)
+
+
+def validate_objects(objects):
+    """Validates (and counts) objects the server emitted by another way than TAXII GET."""
+    for obj in objects:
+        assert_valid(obj)
+        VALIDATED["objects"] += 1
+
+
+def validate_response(response):
+    """For a `requests` GET of an objects endpoint: validates what came back."""
+    if response.status_code == 200 and response.content:
+        validate_envelope(response.url, response.json())
 
 
 def stamp(day=1, second=0, millis=0):

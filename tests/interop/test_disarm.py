@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from taxii2client.v21 import as_pages
 
-from support import assert_valid, envelope, indicator, publish
+from support import envelope, indicator, publish, validate_objects
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DISARM = REPO.parent / "shared" / "testdata" / "stix" / "DISARM.json"
@@ -107,8 +107,7 @@ def test_disarm_through_cli_publish_and_pull(exchange, disarm, accord_bin, tmp_p
 
     def pulled():
         objects = [json.loads(line) for line in cli(accord_bin, *pull, cwd=tmp_path).splitlines() if line.strip()]
-        for obj in objects:
-            assert_valid(obj)
+        validate_objects(objects)
         return objects
 
     assert_same_objects(disarm, pulled())

@@ -20,6 +20,7 @@ from support import (
     new_id,
     publish,
     stamp,
+    validate_response,
 )
 
 
@@ -115,6 +116,7 @@ def test_get_objects_returns_the_latest_version_of_each(corpus):
 def test_get_objects_sets_date_added_headers(corpus):
     response = corpus.exchange.http(corpus.alpha).get(f"{corpus.coll.url}objects/")
     assert response.status_code == 200, response.text
+    validate_response(response)
     assert response.headers["Content-Type"].replace(" ", "") == TAXII_MEDIA_TYPE
     assert response.headers.get("X-TAXII-Date-Added-First"), dict(response.headers)
     assert response.headers.get("X-TAXII-Date-Added-Last"), dict(response.headers)

@@ -296,7 +296,9 @@ fn print_results(accord: Option<&Outcome>, medallion: Option<&Outcome>) {
         );
     }
     println!();
-    println!("details (wall time, requests, first request)");
+    println!(
+        "details (wall time; requests; first request; mean per request; client parsing share)"
+    );
     for (name, outcome) in [("accord", accord), ("medallion", medallion)] {
         let Some(o) = outcome else { continue };
         for (phase, m) in [
@@ -305,11 +307,12 @@ fn print_results(accord: Option<&Outcome>, medallion: Option<&Outcome>) {
             ("match[id]", &o.lookups),
         ] {
             println!(
-                "  {name:<10} {phase:<10} {:>10.3} s {:>8} requests   first {:>10.3} ms   mean {:>9.3} ms",
+                "  {name:<10} {phase:<10} {:>10.3} s {:>8} requests   first {:>10.3} ms   mean {:>9.3} ms   parsing {:>4.1}%",
                 m.elapsed.as_secs_f64(),
                 m.requests,
                 m.first.as_secs_f64() * 1e3,
                 m.elapsed.as_secs_f64() * 1e3 / m.requests.max(1) as f64,
+                100.0 * m.parsing.as_secs_f64() / m.elapsed.as_secs_f64().max(1e-9),
             );
         }
     }
@@ -356,9 +359,18 @@ fn machine() -> String {
         .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kb| kb / 1024.0 / 1024.0)
         .unwrap_or(0.0);
+    let field = |name: &str| {
+        cpuinfo
+            .lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == name))
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_else(|| "?".into())
+    };
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!(
-        "nproc {cpus}, {model}, {mem_gib:.1} GiB RAM, Linux {}",
+        "nproc {cpus}, {model} (family {}, model {}), {mem_gib:.1} GiB RAM, Linux {}",
+        field("cpu family"),
+        field("model"),
         kernel.trim()
     )
 }

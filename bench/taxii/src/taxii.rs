@@ -31,6 +31,8 @@ pub struct Measured {
     pub elapsed: Duration,
     /// The first request alone (the first page, where a server may do most of its work).
     pub first: Duration,
+    /// Of `elapsed`, the time the client spent parsing answers (not the server's doing).
+    pub parsing: Duration,
 }
 
 impl Measured {
@@ -149,10 +151,14 @@ impl Client {
         let url = &self.target.objects_url;
         let mut pending = Vec::new();
         let mut first = Duration::ZERO;
+        let mut parsing = Duration::ZERO;
         let start = Instant::now();
         for (i, (count, body)) in work.bundles.iter().enumerate() {
-            let status: Status = serde_json::from_slice(&self.post(url, body)?)
+            let answer = self.post(url, body)?;
+            let parse = Instant::now();
+            let status: Status = serde_json::from_slice(&answer)
                 .with_context(|| format!("POST {url}: the answer is not a status resource"))?;
+            parsing += parse.elapsed();
             if i == 0 {
                 first = start.elapsed();
             }
@@ -178,6 +184,7 @@ impl Client {
             requests: work.bundles.len(),
             elapsed: start.elapsed(),
             first,
+            parsing,
         })
     }
 
@@ -187,11 +194,15 @@ impl Client {
         let mut seen: Vec<String> = Vec::with_capacity(work.ids.len());
         let mut requests = 0usize;
         let mut first = Duration::ZERO;
+        let mut parsing = Duration::ZERO;
         let mut url = base.clone();
         let start = Instant::now();
         loop {
-            let page: Page = serde_json::from_slice(&self.get(&url)?)
+            let answer = self.get(&url)?;
+            let parse = Instant::now();
+            let page: Page = serde_json::from_slice(&answer)
                 .with_context(|| format!("GET {url}: the answer is not an envelope"))?;
+            parsing += parse.elapsed();
             requests += 1;
             if requests == 1 {
                 first = start.elapsed();
@@ -231,6 +242,7 @@ impl Client {
             requests,
             elapsed,
             first,
+            parsing,
         })
     }
 
@@ -242,9 +254,13 @@ impl Client {
             .map(|id| format!("{}?match%5Bid%5D={id}", self.target.objects_url))
             .collect();
         let mut first = Duration::ZERO;
+        let mut parsing = Duration::ZERO;
         let start = Instant::now();
         for (i, (url, id)) in urls.iter().zip(&work.lookups).enumerate() {
-            let page: Page = serde_json::from_slice(&self.get(url)?)?;
+            let answer = self.get(url)?;
+            let parse = Instant::now();
+            let page: Page = serde_json::from_slice(&answer)?;
+            parsing += parse.elapsed();
             if i == 0 {
                 first = start.elapsed();
             }
@@ -259,6 +275,7 @@ impl Client {
             requests: urls.len(),
             elapsed: start.elapsed(),
             first,
+            parsing,
         })
     }
 }
