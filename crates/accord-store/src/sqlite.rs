@@ -102,6 +102,12 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A cache large enough to hold the indexes of a busy collection (measured: with the
+    // default 2 MB, ingest at 100,000 objects spends a fifth of its time re-reading pages),
+    // and reads through mmap rather than copies.
+    conn.pragma_update(None, "cache_size", -131_072)?;
+    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
@@ -589,14 +595,10 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let mut last: i64 =
                 tx.query_row("SELECT COALESCE(MAX(date_added), 0) FROM objects", [], |r| r.get(0))?;
-            let mut same_content = tx.prepare_cached(
-                "SELECT date_added FROM objects WHERE collection_id = ?1 AND object_id = ?2 AND json = ?3 LIMIT 1",
-            )?;
-            let mut owner = tx.prepare_cached(
-                "SELECT publisher FROM objects WHERE collection_id = ?1 AND object_id = ?2 LIMIT 1",
-            )?;
-            let mut same_version = tx.prepare_cached(
-                "SELECT 1 FROM objects WHERE collection_id = ?1 AND object_id = ?2 AND version_ns = ?3",
+            // Everything stored under this (collection, id): one index probe per object.
+            let mut existing = tx.prepare_cached(
+                "SELECT publisher, version_ns, json, date_added FROM objects
+                 WHERE collection_id = ?1 AND object_id = ?2",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO objects (collection_id, object_id, type, version, version_ns, spec_version,
@@ -607,15 +609,24 @@ impl Store for SqliteStore {
             let mut out = Vec::with_capacity(versions.len());
             for v in versions {
                 let id = &v.object_id;
-                if let Some(date_added) = same_content
-                    .query_row(params![collection.0, id, v.json], |r| r.get(0))
-                    .optional()?
-                {
+                let mut owner = None;
+                let mut duplicate = None;
+                let mut versions_seen = Vec::new();
+                let mut rows = existing.query(params![collection.0, id])?;
+                while let Some(row) = rows.next()? {
+                    let publisher: i64 = row.get(0)?;
+                    owner.get_or_insert(publisher);
+                    versions_seen.push(row.get::<_, i64>(1)?);
+                    if duplicate.is_none() && row.get_ref(2)?.as_str().ok() == Some(v.json.as_str()) {
+                        duplicate = Some(row.get::<_, i64>(3)?);
+                    }
+                }
+                drop(rows);
+                if let Some(date_added) = duplicate {
                     out.push(AddOutcome::Duplicate { date_added });
                     continue;
                 }
-                let owned_by: Option<i64> = owner.query_row(params![collection.0, id], |r| r.get(0)).optional()?;
-                if owned_by.is_some_and(|o| o != publisher.0) {
+                if owner.is_some_and(|o| o != publisher.0) {
                     out.push(AddOutcome::Rejected(format!(
                         "{id} was published into this collection by another organisation; only it may add versions"
                     )));
@@ -626,11 +637,7 @@ impl Store for SqliteStore {
                     Some(t) => (t.as_str().to_owned(), t.nanos()),
                     None => (accord_stix::time::format_nanos(date_added, 6), date_added),
                 };
-                if same_version
-                    .query_row(params![collection.0, id, version_ns], |_| Ok(()))
-                    .optional()?
-                    .is_some()
-                {
+                if versions_seen.contains(&version_ns) {
                     out.push(AddOutcome::Rejected(format!(
                         "version {version} of {id} already exists with different content; a new version needs a later `modified`"
                     )));
