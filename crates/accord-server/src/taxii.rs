@@ -153,6 +153,9 @@ struct Params {
     canonical: Vec<(String, String)>,
 }
 
+/// The most values one `match[...]` filter may list.
+const MAX_FILTER_VALUES: usize = 1000;
+
 fn list(v: &str) -> Vec<String> {
     v.split(',')
         .map(str::trim)
@@ -212,6 +215,19 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
             _ => continue,
         }
         p.canonical.push((k, v));
+    }
+    let exact = p.versions.as_ref().map_or(0, |v| v.exact.len());
+    for (name, n) in [
+        ("match[id]", p.ids.len()),
+        ("match[type]", p.types.len()),
+        ("match[spec_version]", p.spec_versions.len()),
+        ("match[version]", exact),
+    ] {
+        if n > MAX_FILTER_VALUES {
+            return Err(ApiError::bad_request(format!(
+                "{name} lists {n} values; at most {MAX_FILTER_VALUES} per request, so split the query"
+            )));
+        }
     }
     p.canonical.sort();
     Ok(p)

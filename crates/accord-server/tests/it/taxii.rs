@@ -497,6 +497,34 @@ async fn bad_parameters_are_400() {
 }
 
 #[tokio::test]
+async fn filter_lists_are_bounded() {
+    let (h, g, key) = setup();
+    let ids: Vec<String> = (0..1001)
+        .map(|_| format!("indicator--{}", uuid()))
+        .collect();
+    let r = h
+        .get(
+            &key,
+            &format!("{}?match[id]={}", objects_path(&g), ids.join(",")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body["description"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1000")
+    );
+    let r = h
+        .get(
+            &key,
+            &format!("{}?match[id]={}", objects_path(&g), ids[..1000].join(",")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn manifest_lists_versions_and_dates() {
     let (h, g, key) = setup();
     let id = format!("indicator--{}", uuid());
