@@ -427,6 +427,56 @@ async fn run_query(state: &AppState, q: ObjectQuery) -> Result<Page, ApiError> {
     state.db(move |s| s.query(&q)).await
 }
 
+/// A read endpoint's selection, run: the page and the `next` fingerprint for it.
+struct Selected {
+    page: Page,
+    fingerprint: String,
+}
+
+/// What one read endpoint selects: its name (for `next` tokens), the object it is about (if
+/// any) and its default `match[version]`.
+struct Endpoint<'a> {
+    name: &'static str,
+    object: Option<&'a str>,
+    default_versions: VersionFilter,
+}
+
+/// The common steps of every read: content negotiation, the collection, the filters, the
+/// query under the caller's scope. A one-object endpoint with nothing visible is a 404.
+async fn select(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    cid: String,
+    raw: Option<&str>,
+    endpoint: Endpoint<'_>,
+) -> Result<Selected, ApiError> {
+    check_accept(headers)?;
+    let g = find_group(state, cid).await?;
+    let mut p = parse_params(raw)?;
+    let scope = match endpoint.object {
+        Some(oid) => {
+            p.ids = vec![oid.to_owned()];
+            format!("{}/{}/{oid}", endpoint.name, g.id)
+        }
+        None => format!("{}/{}", endpoint.name, g.id),
+    };
+    let q = p.query(state, caller, &g.id, &scope, endpoint.default_versions)?;
+    let page = run_query(state, q).await?;
+    if let Some(oid) = endpoint.object
+        && page.items.is_empty()
+        && p.next.is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "{oid} is not in this collection, or not visible to you"
+        )));
+    }
+    Ok(Selected {
+        page,
+        fingerprint: p.fingerprint(&scope),
+    })
+}
+
 async fn manifest(
     State(state): State<AppState>,
     caller: Caller,
@@ -434,13 +484,14 @@ async fn manifest(
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    check_accept(&headers)?;
-    let g = find_group(&state, cid).await?;
-    let p = parse_params(raw.as_deref())?;
-    let scope = format!("manifest/{}", g.id);
-    let q = p.query(&state, &caller, &g.id, &scope, VersionFilter::last())?;
-    let page = run_query(&state, q).await?;
-    let (mut env, headers) = page_meta(&page, &p.fingerprint(&scope));
+    let endpoint = Endpoint {
+        name: "manifest",
+        object: None,
+        default_versions: VersionFilter::last(),
+    };
+    let Selected { page, fingerprint } =
+        select(&state, &caller, &headers, cid, raw.as_deref(), endpoint).await?;
+    let (mut env, headers) = page_meta(&page, &fingerprint);
     if !page.items.is_empty() {
         env["objects"] = page
             .items
@@ -467,21 +518,18 @@ struct Envelope {
     objects: Vec<Box<RawValue>>,
 }
 
-fn envelope(
-    state: &AppState,
-    caller: &Caller,
-    page: &Page,
-    fingerprint: &str,
-) -> Result<Response, ApiError> {
-    let (meta, headers) = page_meta(page, fingerprint);
-    let objects = page
+/// The objects of a page as this caller is shown them, in a TAXII envelope.
+fn envelope(state: &AppState, caller: &Caller, selected: &Selected) -> Result<Response, ApiError> {
+    let (meta, headers) = page_meta(&selected.page, &selected.fingerprint);
+    let objects = selected
+        .page
         .items
         .iter()
         .map(|v| access::render(caller, v, &state.exchange_identity))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::internal)?;
     let env = Envelope {
-        more: page.more,
+        more: selected.page.more,
         next: meta.get("next").and_then(Value::as_str).map(str::to_owned),
         objects,
     };
@@ -496,13 +544,13 @@ async fn get_objects(
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    check_accept(&headers)?;
-    let g = find_group(&state, cid).await?;
-    let p = parse_params(raw.as_deref())?;
-    let scope = format!("objects/{}", g.id);
-    let q = p.query(&state, &caller, &g.id, &scope, VersionFilter::last())?;
-    let page = run_query(&state, q).await?;
-    envelope(&state, &caller, &page, &p.fingerprint(&scope))
+    let endpoint = Endpoint {
+        name: "objects",
+        object: None,
+        default_versions: VersionFilter::last(),
+    };
+    let selected = select(&state, &caller, &headers, cid, raw.as_deref(), endpoint).await?;
+    envelope(&state, &caller, &selected)
 }
 
 async fn get_object(
@@ -512,19 +560,13 @@ async fn get_object(
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    check_accept(&headers)?;
-    let g = find_group(&state, cid).await?;
-    let mut p = parse_params(raw.as_deref())?;
-    p.ids = vec![oid.clone()];
-    let scope = format!("object/{}/{oid}", g.id);
-    let q = p.query(&state, &caller, &g.id, &scope, VersionFilter::last())?;
-    let page = run_query(&state, q).await?;
-    if page.items.is_empty() && p.next.is_none() {
-        return Err(ApiError::not_found(format!(
-            "{oid} is not in this collection, or not visible to you"
-        )));
-    }
-    envelope(&state, &caller, &page, &p.fingerprint(&scope))
+    let endpoint = Endpoint {
+        name: "object",
+        object: Some(&oid),
+        default_versions: VersionFilter::last(),
+    };
+    let selected = select(&state, &caller, &headers, cid, raw.as_deref(), endpoint).await?;
+    envelope(&state, &caller, &selected)
 }
 
 async fn versions(
@@ -534,24 +576,19 @@ async fn versions(
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    check_accept(&headers)?;
-    let g = find_group(&state, cid).await?;
-    let mut p = parse_params(raw.as_deref())?;
-    if p.versions.is_some() {
+    if parse_params(raw.as_deref())?.versions.is_some() {
         return Err(ApiError::bad_request(
             "the versions endpoint lists every version; it takes no match[version]",
         ));
     }
-    p.ids = vec![oid.clone()];
-    let scope = format!("versions/{}/{oid}", g.id);
-    let q = p.query(&state, &caller, &g.id, &scope, VersionFilter::all())?;
-    let page = run_query(&state, q).await?;
-    if page.items.is_empty() && p.next.is_none() {
-        return Err(ApiError::not_found(format!(
-            "{oid} is not in this collection, or not visible to you"
-        )));
-    }
-    let (mut env, headers) = page_meta(&page, &p.fingerprint(&scope));
+    let endpoint = Endpoint {
+        name: "versions",
+        object: Some(&oid),
+        default_versions: VersionFilter::all(),
+    };
+    let Selected { page, fingerprint } =
+        select(&state, &caller, &headers, cid, raw.as_deref(), endpoint).await?;
+    let (mut env, headers) = page_meta(&page, &fingerprint);
     env["versions"] = page
         .items
         .iter()
