@@ -40,6 +40,11 @@ pub struct Config {
     pub max_page: usize,
     /// The exchange's name, shown in discovery.
     pub title: String,
+    /// The most objects one POST may carry.
+    pub max_objects: usize,
+    /// The URL clients reach the server at (e.g. `https://exchange.example`), used in
+    /// discovery; without it, `http://` and the request's Host header.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -49,6 +54,8 @@ impl Default for Config {
             default_page: 1000,
             max_page: 10_000,
             title: "Accord".into(),
+            max_objects: 100_000,
+            public_url: None,
         }
     }
 }

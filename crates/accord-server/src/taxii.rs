@@ -153,6 +153,9 @@ struct Params {
     canonical: Vec<(String, String)>,
 }
 
+/// The most failures a status resource lists (it counts them all).
+const MAX_LISTED_FAILURES: usize = 1000;
+
 /// The most values one `match[...]` filter may list.
 const MAX_FILTER_VALUES: usize = 1000;
 
@@ -186,7 +189,7 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
                                         "match[version]: {e}; use first, last, all or timestamps"
                                     ))
                                 })?
-                                .nanos(),
+                                .nanos_clamped(),
                         ),
                     }
                 }
@@ -194,7 +197,7 @@ fn parse_params(raw: Option<&str>) -> Result<Params, ApiError> {
             "added_after" => {
                 let t = Timestamp::parse(&v)
                     .map_err(|e| ApiError::bad_request(format!("added_after: {e}")))?;
-                p.added_after = Some(t.nanos());
+                p.added_after = Some(t.nanos_clamped());
             }
             "limit" => {
                 let n: usize = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -256,7 +259,7 @@ impl Params {
         scope: &str,
         default_versions: VersionFilter,
     ) -> Result<ObjectQuery, ApiError> {
-        let after_seq = match &self.next {
+        let after_date_added = match &self.next {
             None => None,
             Some(token) => Some(decode_next(token, &self.fingerprint(scope))?),
         };
@@ -272,14 +275,16 @@ impl Params {
             spec_versions: self.spec_versions.clone(),
             versions: self.versions.clone().unwrap_or(default_versions),
             added_after: self.added_after,
-            after_seq,
+            after_date_added,
             limit,
         })
     }
 }
 
-fn encode_next(seq: i64, fingerprint: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{seq}.{fingerprint}"))
+/// A `next` token: the `date_added` of the last object served (which the caller has seen)
+/// and the fingerprint of the query. It carries nothing the caller could not read.
+fn encode_next(date_added: i64, fingerprint: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{date_added}.{fingerprint}"))
 }
 
 fn decode_next(token: &str, fingerprint: &str) -> Result<i64, ApiError> {
@@ -304,7 +309,7 @@ fn page_meta(page: &Page, fingerprint: &str) -> (Value, Vec<(&'static str, Strin
     if page.more
         && let Some(last) = page.items.last()
     {
-        env["next"] = Value::String(encode_next(last.seq, fingerprint));
+        env["next"] = Value::String(encode_next(last.date_added, fingerprint));
     }
     let mut headers = Vec::new();
     if let (Some(first), Some(last)) = (page.items.first(), page.items.last()) {
@@ -320,7 +325,10 @@ fn page_meta(page: &Page, fingerprint: &str) -> (Value, Vec<(&'static str, Strin
 // ---------------------------------------------------------------------------------------
 // Handlers.
 
-fn base_url(headers: &HeaderMap) -> String {
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -334,7 +342,7 @@ async fn discovery(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_accept(&headers)?;
-    let root = format!("{}{API_ROOT_PATH}", base_url(&headers));
+    let root = format!("{}{API_ROOT_PATH}", base_url(&state, &headers));
     ok_json(&json!({
         "title": state.config.title,
         "description": "Accord threat-intelligence exchange: STIX 2.1 over TAXII 2.1, with trust groups and TLP 2.0.",
@@ -609,7 +617,7 @@ async fn delete_object(
     let mut p = parse_params(raw.as_deref())?;
     p.ids = vec![oid.clone()];
     let mut q = p.query(&state, &publisher.0, &g.id, "delete", VersionFilter::all())?;
-    q.after_seq = None;
+    q.after_date_added = None;
     q.limit = usize::MAX / 2;
     let selected = run_query(&state, q.clone()).await?;
     if selected.items.is_empty() {
@@ -655,8 +663,15 @@ async fn post_objects(
             format!("the body is larger than this server's max_content_length of {limit} bytes; send fewer objects per request"),
         )
     })?;
-    let objects =
-        accord_stix::bundle::objects(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let max = state.config.max_objects;
+    let objects = accord_stix::bundle::objects_at_most(&bytes, max).map_err(|e| match e {
+        accord_stix::bundle::BundleError::TooMany(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            format!("{e}; this server takes at most {max} objects per request"),
+        ),
+        e => ApiError::bad_request(e.to_string()),
+    })?;
     let request_timestamp = state.clock.now();
     let org = publisher.0.org.clone();
     let collection = g.id.clone();
@@ -669,9 +684,12 @@ async fn post_objects(
         .iter()
         .map(|(id, version)| json!({"id": id, "version": version}))
         .collect();
+    // Every failure is counted; the first MAX_LISTED_FAILURES are listed, so that a body of
+    // junk cannot make a status resource larger than the request.
     let failures: Vec<Value> = report
         .failures
         .iter()
+        .take(MAX_LISTED_FAILURES)
         .map(|r| json!({"id": r.id, "version": r.version, "message": r.message}))
         .collect();
     let total = report.total;
@@ -683,7 +701,7 @@ async fn post_objects(
         "total_count": total,
         "success_count": successes.len(),
         "successes": successes,
-        "failure_count": failures.len(),
+        "failure_count": report.failures.len(),
         "failures": failures,
         "pending_count": 0,
         "pendings": [],
@@ -694,7 +712,7 @@ async fn post_objects(
     state
         .db(move |s| s.save_status(&status_id, owner, &saved))
         .await?;
-    let code = if successes.is_empty() && !failures.is_empty() {
+    let code = if successes.is_empty() && !report.failures.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::ACCEPTED

@@ -20,6 +20,10 @@ pub enum IdError {
     /// The UUID part is not an RFC 4122 UUID.
     #[error("`{0}` does not end in an RFC 4122 UUID")]
     BadUuid(String),
+    /// The UUID has upper-case hex digits. Accord requires lower case so that one object
+    /// has one id string (and an id cannot be disguised by changing its case).
+    #[error("`{0}`: write the UUID in lower case")]
+    UpperCase(String),
 }
 
 /// A syntactically valid STIX identifier.
@@ -37,6 +41,9 @@ impl StixId {
         }
         if !is_rfc4122_uuid(uuid) {
             return Err(IdError::BadUuid(s.to_owned()));
+        }
+        if uuid.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(IdError::UpperCase(s.to_owned()));
         }
         Ok(StixId(s.to_owned()))
     }
@@ -105,7 +112,7 @@ mod tests {
     fn ids() {
         check("indicator--c4226c79-7abd-4f40-8a53-c9dbabe9ff30", true);
         check("x-mitre-tactic--b03163eb-7e81-4fed-9819-641bf7c99507", true);
-        check("indicator--C4226C79-7ABD-4F40-8A53-C9DBABE9FF30", true);
+        check("indicator--C4226C79-7ABD-4F40-8A53-C9DBABE9FF30", false);
         check("indicator-c4226c79-7abd-4f40-8a53-c9dbabe9ff30", false);
         check("Indicator--c4226c79-7abd-4f40-8a53-c9dbabe9ff30", false);
         check("ab--c4226c79-7abd-4f40-8a53-c9dbabe9ff30", false);

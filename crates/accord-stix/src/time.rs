@@ -25,7 +25,8 @@ pub enum TimestampError {
 /// A parsed STIX timestamp.
 #[derive(Clone)]
 pub struct Timestamp {
-    nanos: i64,
+    /// Nanoseconds since the epoch; i128 so that every year from 0000 to 9999 fits.
+    nanos: i128,
     text: String,
 }
 
@@ -94,7 +95,7 @@ impl Timestamp {
         let days = days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
         Ok(Timestamp {
-            nanos: secs * 1_000_000_000 + frac_nanos,
+            nanos: i128::from(secs) * 1_000_000_000 + i128::from(frac_nanos),
             text: s.to_owned(),
         })
     }
@@ -103,14 +104,26 @@ impl Timestamp {
     /// precision TAXII uses for `date_added`).
     pub fn from_nanos(nanos: i64) -> Self {
         Timestamp {
-            nanos,
+            nanos: i128::from(nanos),
             text: format_nanos(nanos, 6),
         }
     }
 
     /// Nanoseconds since 1970-01-01T00:00:00Z.
-    pub fn nanos(&self) -> i64 {
+    pub fn nanos(&self) -> i128 {
         self.nanos
+    }
+
+    /// Nanoseconds since the epoch as an `i64`, which covers 1677-09-21 to 2262-04-11; `None`
+    /// outside that range.
+    pub fn nanos_i64(&self) -> Option<i64> {
+        i64::try_from(self.nanos).ok()
+    }
+
+    /// Nanoseconds since the epoch as an `i64`, clamped to its range: for comparisons with
+    /// stored times, which always lie inside it.
+    pub fn nanos_clamped(&self) -> i64 {
+        i64::try_from(self.nanos).unwrap_or(if self.nanos < 0 { i64::MIN } else { i64::MAX })
     }
 
     /// The text, exactly as parsed or formatted.
@@ -234,7 +247,9 @@ pub struct ManualClock(AtomicI64);
 impl ManualClock {
     /// A clock showing `ts`.
     pub fn at(ts: &str) -> Result<Self, TimestampError> {
-        Ok(ManualClock(AtomicI64::new(Timestamp::parse(ts)?.nanos())))
+        Ok(ManualClock(AtomicI64::new(
+            Timestamp::parse(ts)?.nanos_clamped(),
+        )))
     }
 
     /// Moves the clock forward by `secs` seconds.
@@ -253,7 +268,7 @@ impl Clock for ManualClock {
 mod tests {
     use super::*;
 
-    fn check(input: &str, expected: Result<i64, &str>) {
+    fn check(input: &str, expected: Result<i128, &str>) {
         match (Timestamp::parse(input), expected) {
             (Ok(t), Ok(n)) => assert_eq!(t.nanos(), n, "{input}"),
             (Err(e), Err(kind)) => assert!(format!("{e:?}").starts_with(kind), "{input}: {e:?}"),
@@ -278,6 +293,12 @@ mod tests {
             "2016-04-06T20:03:48.1234567891Z",
             Ok(1_459_973_028_123_456_789),
         );
+        // The years STIX data uses for "never" and "long ago" do not overflow.
+        check("9999-12-31T23:59:59Z", Ok(253_402_300_799_000_000_000));
+        check("0001-01-01T00:00:00Z", Ok(-62_135_596_800_000_000_000));
+        let never = Timestamp::parse("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(never.nanos_i64(), None);
+        assert_eq!(never.nanos_clamped(), i64::MAX);
     }
 
     #[test]
@@ -289,7 +310,7 @@ mod tests {
             -86_400_000_000_000,
         ] {
             let t = Timestamp::from_nanos(n);
-            assert_eq!(Timestamp::parse(t.as_str()).unwrap().nanos(), n);
+            assert_eq!(Timestamp::parse(t.as_str()).unwrap().nanos(), i128::from(n));
         }
         assert_eq!(
             format_nanos(1_459_973_028_123_000_000, 3),

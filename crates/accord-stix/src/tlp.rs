@@ -52,6 +52,9 @@ pub const TLP1_IDS: [(&str, Tlp); 4] = [
     ),
 ];
 
+/// OpenCTI's own id for TLP:AMBER+STRICT (OpenCTI and its connectors publish with it).
+pub const OPENCTI_AMBER_STRICT: &str = "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37";
+
 /// The extension that TLP 2.0 marking definitions carry their level in.
 pub const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 
@@ -68,8 +71,12 @@ impl Tlp {
     /// The level a marking-definition id stands for, TLP 1.0 or 2.0; `None` for any other
     /// marking (statements, custom markings).
     pub fn from_marking_ref(id: &str) -> Option<Tlp> {
+        let id = id.to_ascii_lowercase();
         if let Some(i) = TLP2_IDS.iter().position(|m| *m == id) {
             return Some(Tlp::ALL[i]);
+        }
+        if id == OPENCTI_AMBER_STRICT {
+            return Some(Tlp::AmberStrict);
         }
         TLP1_IDS.iter().find(|(m, _)| *m == id).map(|(_, t)| *t)
     }
@@ -141,10 +148,40 @@ impl FromStr for Tlp {
     }
 }
 
-/// The strictest TLP marking on an object, counting `object_marking_refs` and every
-/// `granular_markings[].marking_ref` (a part marked RED makes the whole object RED to the
-/// exchange). `None` when the object carries no TLP marking.
-pub fn strictest(object: &Map<String, Value>) -> Option<Tlp> {
+/// The TLP level a `marking-definition` object defines, if it defines one: TLP 1.0
+/// (`definition_type: tlp`), the TLP 2.0 extension (`tlp_2_0`), or a name such as
+/// `TLP:AMBER+STRICT` (how OpenCTI names its own). Where these disagree the strictest wins.
+pub fn of_definition(definition: &Map<String, Value>) -> Option<Tlp> {
+    let mut found: Vec<Tlp> = Vec::new();
+    let is_tlp_type = definition
+        .get("definition_type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("tlp"));
+    if is_tlp_type && let Some(Value::Object(d)) = definition.get("definition") {
+        found.extend(
+            d.values()
+                .filter_map(Value::as_str)
+                .filter_map(|s| s.parse::<Tlp>().ok()),
+        );
+    }
+    if let Some(Value::Object(ext)) = definition.get("extensions") {
+        found.extend(
+            ext.values()
+                .filter_map(|e| e.get("tlp_2_0"))
+                .filter_map(Value::as_str)
+                .filter_map(|s| s.parse::<Tlp>().ok()),
+        );
+    }
+    if let Some(name) = definition.get("name").and_then(Value::as_str)
+        && name.trim().to_ascii_lowercase().starts_with("tlp:")
+    {
+        found.extend(name.parse::<Tlp>().ok());
+    }
+    found.into_iter().max()
+}
+
+/// Every marking a object references: `object_marking_refs` and the granular ones.
+pub fn marking_refs(object: &Map<String, Value>) -> Vec<&str> {
     let object_level = object
         .get("object_marking_refs")
         .and_then(Value::as_array)
@@ -157,8 +194,16 @@ pub fn strictest(object: &Map<String, Value>) -> Option<Tlp> {
         .into_iter()
         .flatten()
         .filter_map(|g| g.get("marking_ref").and_then(Value::as_str));
-    object_level
-        .chain(granular)
+    object_level.chain(granular).collect()
+}
+
+/// The strictest TLP marking on an object, counting `object_marking_refs` and every
+/// `granular_markings[].marking_ref` (a part marked RED makes the whole object RED to the
+/// exchange). `None` when the object carries no TLP marking.
+/// Only the well-known TLP marking ids count here; see [`of_definition`] for the others.
+pub fn strictest(object: &Map<String, Value>) -> Option<Tlp> {
+    marking_refs(object)
+        .into_iter()
         .filter_map(Tlp::from_marking_ref)
         .max()
 }
@@ -201,6 +246,39 @@ mod tests {
         check(
             json!({"object_marking_refs": ["marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31"]}),
             None,
+        );
+    }
+
+    #[test]
+    fn definitions() {
+        let def = |v: Value| of_definition(v.as_object().unwrap());
+        assert_eq!(
+            def(json!({"definition_type": "tlp", "definition": {"tlp": "red"}})),
+            Some(Tlp::Red)
+        );
+        assert_eq!(
+            def(json!({"definition_type": "TLP", "definition": {"TLP": "TLP:AMBER+STRICT"}})),
+            Some(Tlp::AmberStrict)
+        );
+        assert_eq!(
+            def(json!({"extensions": {"x": {"tlp_2_0": "amber"}}})),
+            Some(Tlp::Amber)
+        );
+        assert_eq!(
+            def(json!({"name": "TLP:GREEN", "definition_type": "statement"})),
+            Some(Tlp::Green)
+        );
+        assert_eq!(
+            def(json!({"definition_type": "statement", "definition": {"statement": "(c)"}})),
+            None
+        );
+        assert_eq!(
+            Tlp::from_marking_ref(OPENCTI_AMBER_STRICT),
+            Some(Tlp::AmberStrict)
+        );
+        assert_eq!(
+            Tlp::from_marking_ref(&TLP2_IDS[4].to_ascii_uppercase()),
+            Some(Tlp::Red)
         );
     }
 

@@ -837,7 +837,7 @@ impl<'a> Check<'a> {
             return;
         };
         let digits = fraction_digits(l.as_str()).min(fraction_digits(e.as_str()));
-        let unit = 10i64.pow(9 - digits);
+        let unit = 10i128.pow(9 - digits);
         let (l, e) = (l.nanos().div_euclid(unit), e.nanos().div_euclid(unit));
         if l < e || (strict && l == e) {
             let relation = if strict {

@@ -117,6 +117,11 @@ pub trait Store: Send + Sync + 'static {
     /// returns how many went.
     fn delete(&self, query: &ObjectQuery, publisher: OrgId) -> Result<usize>;
 
+    /// Every stored version of the `marking-definition` objects with these ids, as
+    /// `(id, json)`, whoever published them (markings are not secret; the ingest needs them to
+    /// know which TLP level a custom marking stands for).
+    fn marking_definitions(&self, ids: &[String]) -> Result<Vec<(String, String)>>;
+
     /// Saves a TAXII status resource, readable by `org` only.
     fn save_status(&self, id: &str, org: OrgId, json: &str) -> Result<()>;
     /// A status resource and its owner.

@@ -79,6 +79,11 @@ CREATE TABLE statuses (
     r#"
 ALTER TABLE api_keys ADD COLUMN member TEXT NOT NULL DEFAULT '';
 "#,
+    // Ids are owned exchange-wide; pages are cut by date_added.
+    r#"
+CREATE INDEX objects_by_id ON objects (object_id, publisher);
+CREATE INDEX objects_by_collection_date ON objects (collection_id, date_added);
+"#,
 ];
 
 /// An Accord store in one SQLite file.
@@ -325,8 +330,8 @@ impl Sql {
         if let Some(t) = q.added_after {
             w.push(format!("o.date_added > {}", self.param(t)));
         }
-        if let Some(s) = q.after_seq {
-            w.push(format!("o.seq > {}", self.param(s)));
+        if let Some(d) = q.after_date_added {
+            w.push(format!("o.date_added > {}", self.param(d)));
         }
         w.join(" AND ")
     }
@@ -595,10 +600,14 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let mut last: i64 =
                 tx.query_row("SELECT COALESCE(MAX(date_added), 0) FROM objects", [], |r| r.get(0))?;
-            // Everything stored under this (collection, id): one index probe per object.
-            let mut existing = tx.prepare_cached(
-                "SELECT publisher, version_ns, json, date_added FROM objects
-                 WHERE collection_id = ?1 AND object_id = ?2",
+            // The publisher's own rows of this id, in every collection.
+            let mut own = tx.prepare_cached(
+                "SELECT collection_id, version_ns, json, date_added, anonymous FROM objects
+                 WHERE object_id = ?1 AND publisher = ?2",
+            )?;
+            // Whether another organisation has published this id anywhere.
+            let mut foreign = tx.prepare_cached(
+                "SELECT 1 FROM objects WHERE object_id = ?1 AND publisher <> ?2 LIMIT 1",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO objects (collection_id, object_id, type, version, version_ns, spec_version,
@@ -609,14 +618,18 @@ impl Store for SqliteStore {
             let mut out = Vec::with_capacity(versions.len());
             for v in versions {
                 let id = &v.object_id;
-                let mut owner = None;
+                // Only the publisher's own rows are compared: what others published, and
+                // whether it matches, is not for this publisher to learn.
                 let mut duplicate = None;
-                let mut versions_seen = Vec::new();
-                let mut rows = existing.query(params![collection.0, id])?;
+                let mut versions_here = Vec::new();
+                let mut anonymity = Vec::new();
+                let mut rows = own.query(params![id, publisher.0])?;
                 while let Some(row) = rows.next()? {
-                    let publisher: i64 = row.get(0)?;
-                    owner.get_or_insert(publisher);
-                    versions_seen.push(row.get::<_, i64>(1)?);
+                    anonymity.push(row.get::<_, bool>(4)?);
+                    if row.get_ref(0)?.as_str().ok() != Some(collection.0.as_str()) {
+                        continue;
+                    }
+                    versions_here.push(row.get::<_, i64>(1)?);
                     if duplicate.is_none() && row.get_ref(2)?.as_str().ok() == Some(v.json.as_str()) {
                         duplicate = Some(row.get::<_, i64>(3)?);
                     }
@@ -626,18 +639,39 @@ impl Store for SqliteStore {
                     out.push(AddOutcome::Duplicate { date_added });
                     continue;
                 }
-                if owner.is_some_and(|o| o != publisher.0) {
+                if anonymity.iter().any(|a| *a != v.anonymous) {
                     out.push(AddOutcome::Rejected(format!(
-                        "{id} was published into this collection by another organisation; only it may add versions"
+                        "{id} was published {}; every version of an object must be published the same way",
+                        if v.anonymous { "under your name" } else { "anonymously" }
+                    )));
+                    continue;
+                }
+                // A versioned object (SDO, SRO) belongs to the organisation that first published
+                // its id, exchange-wide. Objects without a version (observables, whose ids derive
+                // from their values) belong to nobody: each publisher keeps its own copy.
+                if v.version.is_some()
+                    && foreign.query_row(params![id, publisher.0], |_| Ok(())).optional()?.is_some()
+                {
+                    out.push(AddOutcome::Rejected(format!(
+                        "{id} is the id of another organisation's object; publish yours under a new id"
                     )));
                     continue;
                 }
                 let date_added = now.max(last + 1000);
                 let (version, version_ns) = match &v.version {
-                    Some(t) => (t.as_str().to_owned(), t.nanos()),
+                    Some(t) => match t.nanos_i64() {
+                        Some(n) => (t.as_str().to_owned(), n),
+                        None => {
+                            out.push(AddOutcome::Rejected(format!(
+                                "the version {} of {id} is outside the years 1678-2261 this exchange stores",
+                                t.as_str()
+                            )));
+                            continue;
+                        }
+                    },
                     None => (accord_stix::time::format_nanos(date_added, 6), date_added),
                 };
-                if versions_seen.contains(&version_ns) {
+                if versions_here.contains(&version_ns) {
                     out.push(AddOutcome::Rejected(format!(
                         "version {version} of {id} already exists with different content; a new version needs a later `modified`"
                     )));
@@ -677,7 +711,7 @@ impl Store for SqliteStore {
                 .saturating_add(1),
         );
         let text = format!(
-            "SELECT {VERSION_COLUMNS} FROM objects o WHERE {filter} ORDER BY o.seq LIMIT {limit}"
+            "SELECT {VERSION_COLUMNS} FROM objects o WHERE {filter} ORDER BY o.date_added LIMIT {limit}"
         );
         self.read(|c| {
             let mut st = c.prepare_cached(&text)?;
@@ -697,6 +731,22 @@ impl Store for SqliteStore {
             "DELETE FROM objects WHERE seq IN (SELECT o.seq FROM objects o WHERE {filter} AND o.publisher = {publisher})"
         );
         self.write(|tx| Ok(tx.execute(&text, params_from_iter(sql.params.iter()))?))
+    }
+
+    fn marking_definitions(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT json FROM objects WHERE object_id = ?1 AND type = 'marking-definition'",
+            )?;
+            let mut out = Vec::new();
+            for id in ids {
+                let rows = st.query_map([id], |r| r.get::<_, String>(0))?;
+                for json in rows {
+                    out.push((id.clone(), json?));
+                }
+            }
+            Ok(out)
+        })
     }
 
     fn save_status(&self, id: &str, org: OrgId, json: &str) -> Result<()> {

@@ -258,7 +258,7 @@ pub enum AddOutcome {
 /// A stored version of an object, with the facts the access policy reads.
 #[derive(Debug, Clone)]
 pub struct StoredVersion {
-    /// Insertion order; strictly increasing with `date_added`.
+    /// Insertion order.
     pub seq: i64,
     /// The collection it is in.
     pub collection: GroupId,
@@ -349,8 +349,8 @@ pub struct ObjectQuery {
     pub versions: VersionFilter,
     /// `added_after`, in nanoseconds.
     pub added_after: Option<i64>,
-    /// Continue after this `seq` (a `next` token).
-    pub after_seq: Option<i64>,
+    /// Continue after this `date_added` (a `next` token).
+    pub after_date_added: Option<i64>,
     /// At most this many versions.
     pub limit: usize,
 }

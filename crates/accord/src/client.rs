@@ -55,7 +55,8 @@ pub struct PublishArgs {
     /// Objects per request.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
-    /// Show the exchange, not your organisation, as the source to recipients.
+    /// Show the exchange, not your organisation, as the source to recipients (identity,
+    /// marking-definition and extension-definition objects are sent as they are).
     #[arg(long)]
     anonymous: bool,
 }
@@ -101,6 +102,13 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     }
     if args.anonymous {
         for o in &mut objects {
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
+            if matches!(
+                kind,
+                "identity" | "marking-definition" | "extension-definition"
+            ) {
+                continue;
+            }
             if let Value::Object(map) = o {
                 let mut sharing = accord_stix::ext::sharing(map)
                     .ok()

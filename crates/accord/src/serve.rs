@@ -19,6 +19,13 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Most objects accepted in one request.
+    #[arg(long, default_value_t = 100_000)]
+    max_objects: usize,
+    /// The URL clients reach this server at (e.g. https://exchange.example behind a TLS
+    /// proxy); discovery names it. Without it, discovery uses http:// and the Host header.
+    #[arg(long)]
+    public_url: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -27,6 +34,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening data directory {}", args.data.data.display()))?;
     let config = Config {
         max_body_bytes: args.max_body_bytes,
+        max_objects: args.max_objects,
+        public_url: args.public_url,
         ..Config::default()
     };
     serve_store(store, config, &args.listen, |_| {})

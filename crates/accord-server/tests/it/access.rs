@@ -204,8 +204,10 @@ async fn unmarked_objects_take_the_collection_default_clear() {
 #[tokio::test]
 async fn non_tlp_markings_do_not_count_as_tlp() {
     let w = world(Tlp::Amber);
-    let statement = "marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31";
-    let id = publish_one(&w, new_indicator(&[statement])).await;
+    let obj = new_indicator(&[STATEMENT]);
+    let id = obj["id"].as_str().unwrap().to_owned();
+    w.h.publish(&w.publisher.1, &w.group, vec![statement_definition(), obj])
+        .await;
     assert!(!sees(&w.h, &w.outsider.1, &w.group, &id).await);
     assert!(sees(&w.h, &w.reader.1, &w.group, &id).await);
 }

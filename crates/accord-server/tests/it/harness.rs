@@ -191,6 +191,17 @@ pub fn with_sharing(mut v: Value, recipients: &[&Org], anonymous: bool) -> Value
     v
 }
 
+/// A statement marking (not TLP), as DISARM's bundle carries one.
+pub const STATEMENT: &str = "marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31";
+
+pub fn statement_definition() -> Value {
+    json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": STATEMENT,
+        "created": "2017-01-20T00:00:00.000Z", "definition_type": "statement",
+        "definition": {"statement": "Copyright the authors"},
+    })
+}
+
 pub fn ids(body: &Value) -> Vec<String> {
     body["objects"]
         .as_array()

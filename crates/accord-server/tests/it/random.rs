@@ -18,8 +18,6 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-const STATEMENT: &str = "marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31";
-
 struct Version {
     collection: GroupId,
     id: String,
@@ -73,13 +71,32 @@ async fn run_seed(seed: u64) -> usize {
         }
     }
 
-    let mut model: Vec<Version> = Vec::new();
+    // The statement marking some objects carry is defined once, for the whole exchange.
+    let first_writer = writers[&groups[0].id][0];
+    h.publish(
+        &orgs[first_writer].1,
+        &groups[0],
+        vec![statement_definition()],
+    )
+    .await;
+    let mut model: Vec<Version> = vec![Version {
+        collection: groups[0].id.clone(),
+        id: STATEMENT.to_owned(),
+        modified: "2017-01-20T00:00:00.000Z".to_owned(),
+        publisher: orgs[first_writer].0.id,
+        effective: groups[0].default_tlp,
+        recipients: vec![],
+        anonymous: false,
+        object: statement_definition(),
+    }];
     for g in &groups {
         for _ in 0..rng.random_range(4..10) {
             let ws = &writers[&g.id];
             let publisher = ws[rng.random_range(0..ws.len())];
             let id = format!("indicator--{}", uuid());
             let mut batch = Vec::new();
+            // Anonymity is a property of the object: all its versions share it.
+            let anonymous = rng.random_bool(0.3);
             for v in 0..rng.random_range(1..4) {
                 let (refs, granular) = random_markings(&mut rng);
                 let modified = format!("2026-0{}-01T00:00:00.000Z", v + 1);
@@ -96,16 +113,21 @@ async fn run_seed(seed: u64) -> usize {
                 let effective = tlp::strictest(obj.as_object().unwrap()).unwrap_or(g.default_tlp);
                 let mut recipients: Vec<&Org> = Vec::new();
                 if effective == Tlp::Red || rng.random_bool(0.2) {
-                    for (o, _) in &orgs {
+                    // An anonymous object may not name its publisher, not even as a recipient.
+                    let candidates: Vec<&Org> = orgs
+                        .iter()
+                        .map(|(o, _)| o)
+                        .filter(|o| !anonymous || o.id != orgs[publisher].0.id)
+                        .collect();
+                    for o in &candidates {
                         if rng.random_bool(0.4) {
                             recipients.push(o);
                         }
                     }
                     if recipients.is_empty() {
-                        recipients.push(&orgs[rng.random_range(0..orgs.len())].0);
+                        recipients.push(candidates[rng.random_range(0..candidates.len())]);
                     }
                 }
-                let anonymous = rng.random_bool(0.3);
                 if !recipients.is_empty() || anonymous {
                     obj = with_sharing(obj, &recipients, anonymous);
                 }
@@ -180,9 +202,7 @@ async fn run_seed(seed: u64) -> usize {
             for o in &all {
                 let v = model
                     .iter()
-                    .find(|v| {
-                        v.collection == g.id && v.id == o["id"] && v.modified == o["modified"]
-                    })
+                    .find(|v| v.collection == g.id && v.id == o["id"] && v.modified == version(o))
                     .unwrap();
                 let mut expected = v.object.clone();
                 if v.anonymous && v.publisher != org.id {
@@ -236,7 +256,7 @@ async fn run_seed(seed: u64) -> usize {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .map(|o| o["modified"].as_str().unwrap().to_owned())
+                        .map(|o| version(o).to_owned())
                         .collect();
                     assert_eq!(got, want, "object {id}: {ctx}");
                     let got: BTreeSet<String> = vers.body["versions"]
@@ -253,15 +273,15 @@ async fn run_seed(seed: u64) -> usize {
     cases
 }
 
+/// `modified`, or `created` for objects without one (marking definitions).
+fn version(o: &Value) -> &str {
+    o.get("modified").unwrap_or(&o["created"]).as_str().unwrap()
+}
+
 fn versions_set(objects: &[Value]) -> BTreeSet<(String, String)> {
     objects
         .iter()
-        .map(|o| {
-            (
-                o["id"].as_str().unwrap().to_owned(),
-                o["modified"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|o| (o["id"].as_str().unwrap().to_owned(), version(o).to_owned()))
         .collect()
 }
 

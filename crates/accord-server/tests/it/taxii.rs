@@ -313,7 +313,7 @@ async fn revoked_key_is_refused_and_use_is_recorded() {
     }
     assert_eq!(
         h.store.keys(o.id).unwrap()[0].last_used,
-        Some(h.clock.now().nanos())
+        Some(h.clock.now_nanos())
     );
     h.store.revoke_key(&keys[0].id, 1).unwrap();
     let r = h.get(&key, "/taxii2/").await;

@@ -36,7 +36,7 @@ fn everything(collection: &GroupId, org: OrgId) -> ObjectQuery {
         spec_versions: vec![],
         versions: VersionFilter::all(),
         added_after: None,
-        after_seq: None,
+        after_date_added: None,
         limit: 1000,
     }
 }
@@ -183,13 +183,27 @@ fn add_outcomes_and_date_added_order() {
             5000,
         )
         .unwrap();
-    assert!(matches!(out[0], AddOutcome::Duplicate { .. }));
+    // An observable from another organisation is its own copy: nobody learns whether the
+    // same content was already there.
+    assert!(matches!(out[0], AddOutcome::Added { .. }));
     assert!(matches!(&out[1], AddOutcome::Rejected(m) if m.contains("another organisation")));
+    // A versioned id is owned exchange-wide: not even in another collection.
+    let g2 = s.create_group("G2", "", Tlp::Amber).unwrap();
+    let out = s
+        .add_versions(
+            &g2.id,
+            b.id,
+            vec![version("indicator--x", Some("2026-04-01T00:00:00Z"), "{}")],
+            6000,
+        )
+        .unwrap();
+    assert!(matches!(&out[0], AddOutcome::Rejected(m) if m.contains("another organisation")));
     // An object without a version timestamp is versioned by its date_added.
     let page = s.query(&everything(&g.id, a.id)).unwrap();
     let sco = page
         .items
         .iter()
+        .filter(|v| v.publisher == a.id)
         .find(|v| v.object_id == "domain-name--y")
         .unwrap();
     assert_eq!(sco.version_nanos, sco.date_added);
