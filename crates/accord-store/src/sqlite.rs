@@ -60,7 +60,9 @@ CREATE TABLE objects (
     anonymous INTEGER NOT NULL,
     revoked INTEGER NOT NULL,
     json TEXT NOT NULL,
-    UNIQUE (collection_id, object_id, version_ns)
+    -- Led by object_id: one index answers version conflicts, exchange-wide id ownership
+    -- and the first/last version of an object.
+    UNIQUE (object_id, collection_id, version_ns)
 );
 CREATE INDEX objects_by_collection ON objects (collection_id, seq);
 CREATE INDEX objects_by_date ON objects (date_added);
@@ -79,10 +81,10 @@ CREATE TABLE statuses (
     r#"
 ALTER TABLE api_keys ADD COLUMN member TEXT NOT NULL DEFAULT '';
 "#,
-    // Ids are owned exchange-wide; pages are cut by date_added.
+    // Pages are cut by date_added.
     r#"
-CREATE INDEX objects_by_id ON objects (object_id, publisher);
 CREATE INDEX objects_by_collection_date ON objects (collection_id, date_added);
+DROP INDEX objects_by_collection;
 "#,
 ];
 
