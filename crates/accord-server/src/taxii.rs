@@ -56,6 +56,13 @@ pub(crate) fn routes() -> Router<AppState> {
     r.fallback(|| async {
         ApiError::not_found("no TAXII resource at this path; discovery is at /taxii2/")
     })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            "this TAXII resource does not take that method (objects: GET, POST; object: GET, DELETE; others: GET)",
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -497,6 +497,14 @@ async fn bad_parameters_are_400() {
 }
 
 #[tokio::test]
+async fn wrong_method_is_405_in_taxii_shape() {
+    let (h, _, key) = setup();
+    let r = h.delete(&key, "/exchange/collections/").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.body["http_status"], "405");
+}
+
+#[tokio::test]
 async fn filter_lists_are_bounded() {
     let (h, g, key) = setup();
     let ids: Vec<String> = (0..1001)
