@@ -746,6 +746,28 @@ async fn custom_objects_and_properties_round_trip_unchanged() {
 }
 
 #[tokio::test]
+async fn numbers_no_longer_lose_digits() {
+    let (h, g, key) = setup();
+    let id = format!("x-note--{}", uuid());
+    let body = format!(
+        r#"{{"objects": [{{"type": "x-note", "spec_version": "2.1", "id": "{id}",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "x_sci": 1e2, "x_big": 123456789012345678901234567890, "x_float": 0.10}}]}}"#
+    );
+    let req = Harness::request(Method::POST, &key, &objects_path(&g))
+        .header("Content-Type", TAXII)
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(h.send(req).await.status, StatusCode::ACCEPTED);
+    let r = h.get(&key, &object_path(&g, &id)).await;
+    let o = &r.body["objects"][0];
+    // The exponent's spelling may change (1e+2); its value does not.
+    assert_eq!(o["x_sci"].as_f64(), Some(100.0));
+    assert_eq!(o["x_big"].to_string(), "123456789012345678901234567890");
+    assert_eq!(o["x_float"].to_string(), "0.10");
+}
+
+#[tokio::test]
 async fn impersonating_another_member_is_refused() {
     let (h, g, key) = setup();
     let chirper = h.org("Chirper");
