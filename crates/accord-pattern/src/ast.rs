@@ -343,12 +343,14 @@ impl fmt::Display for ObjectPath {
     }
 }
 
-/// Writes a float so that it reads back as a float (`7` becomes `7.0`), or, for `WITHIN`
-/// (`force_point == false`), in whichever form is shortest.
+/// Writes a float so that it reads back as the same number: with a decimal point when
+/// `force_point` (a float constant, so `7.0` stays a float), else as a whole number when it is
+/// one small enough to read back as an integer (`WITHIN 5 SECONDS`).
 fn write_number(f: &mut fmt::Formatter<'_>, x: f64, force_point: bool) -> fmt::Result {
     let text = format!("{x}");
     f.write_str(&text)?;
-    if force_point && !text.contains('.') {
+    let whole_ok = !force_point && x.abs() < 1e15;
+    if !whole_ok && !text.contains('.') {
         f.write_str(".0")?;
     }
     Ok(())

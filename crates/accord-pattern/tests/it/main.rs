@@ -3,5 +3,6 @@
 
 mod invalid;
 mod limits;
+mod robust;
 mod shape;
 mod valid;

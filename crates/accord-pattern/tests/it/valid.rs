@@ -24,7 +24,7 @@ fn check(input: &str, canonical: Option<&str>) {
 /// oasis-open/cti-pattern-validator `stix2patterns/test/spec_examples.txt`, BSD-3-Clause;
 /// the `windows-pebinary-ext` key is quoted as the 2.1 grammar requires and the 2.1
 /// specification writes it).
-const SPEC: &[(&str, Option<&str>)] = &[
+pub(crate) const SPEC: &[(&str, Option<&str>)] = &[
     (
         r"[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
         None,
@@ -136,7 +136,7 @@ fn spec_examples() {
 /// (`stix2patterns/test/v21/test_validator.py`, BSD-3-Clause), patterns only, with the
 /// canonical text Accord prints for each. Cases the two validators disagree on are in
 /// `invalid::oasis_disagreements`.
-const OASIS_PASS: &[(&str, Option<&str>)] = &[
+pub(crate) const OASIS_PASS: &[(&str, Option<&str>)] = &[
     ("[file:size = 1280]", None),
     ("[file:size != 1280]", None),
     ("[file:size < 1024]", None),
@@ -201,7 +201,7 @@ fn oasis_validator_cases() {
 }
 
 /// The rest of the language, each feature at least once, with its canonical text.
-const MORE: &[(&str, Option<&str>)] = &[
+pub(crate) const MORE: &[(&str, Option<&str>)] = &[
     // Operators and their alternative spellings.
     ("[file:name == 'a']", Some("[file:name = 'a']")),
     ("[file:name <> 'a']", Some("[file:name != 'a']")),
@@ -304,6 +304,10 @@ const MORE: &[(&str, Option<&str>)] = &[
     (
         "[file:a = 1] WITHIN +5 SECONDS",
         Some("[file:a = 1] WITHIN 5 SECONDS"),
+    ),
+    (
+        "[file:a = 1] WITHIN 9223372036854775807 SECONDS",
+        Some("[file:a = 1] WITHIN 9223372036854776000.0 SECONDS"),
     ),
     (
         "[file:a = 1] REPEATS 3 TIMES WITHIN 60 SECONDS START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'",
