@@ -24,10 +24,9 @@ pub(crate) enum Tok<'a> {
     /// `[a-zA-Z_][a-zA-Z0-9_-]*`.
     Word(&'a str),
     Str(String),
-    /// An integer; `signed` when written with `+` or `-`.
+    /// An integer, with its sign if written with one.
     Int {
         value: i64,
-        signed: bool,
     },
     Float(f64),
     Hex(Vec<u8>),
@@ -51,7 +50,7 @@ impl Tok<'_> {
             Tok::Cmp(op) => format!("'{op}'"),
             Tok::Word(w) => format!("`{w}`"),
             Tok::Str(_) => "a string".into(),
-            Tok::Int { value, .. } => format!("the number {value}"),
+            Tok::Int { value } => format!("the number {value}"),
             Tok::Float(x) => format!("the number {x}"),
             Tok::Hex(_) => "a hex constant".into(),
             Tok::Binary(_) => "a binary constant".into(),
@@ -210,8 +209,7 @@ impl<'a> Lexer<'a> {
     fn number(&mut self, start: usize) -> Result<(Tok<'a>, usize), PatternError> {
         let b = self.src.as_bytes();
         let mut i = start;
-        let signed = matches!(b.get(i), Some(b'+' | b'-'));
-        if signed {
+        if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
         let int_start = i;
@@ -258,7 +256,7 @@ impl<'a> Lexer<'a> {
             )
         })?;
         self.pos = i;
-        Ok((Tok::Int { value, signed }, start))
+        Ok((Tok::Int { value }, start))
     }
 }
 
