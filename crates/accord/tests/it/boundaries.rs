@@ -42,6 +42,11 @@ fn stix_depends_on_serde_only() {
 }
 
 #[test]
+fn pattern_depends_on_stix_only() {
+    check("accord-pattern", &["accord-stix", "thiserror"]);
+}
+
+#[test]
 fn store_knows_nothing_of_http_or_async() {
     check(
         "accord-store",
@@ -51,7 +56,7 @@ fn store_knows_nothing_of_http_or_async() {
 
 #[test]
 fn only_the_server_and_binary_know_http() {
-    for krate in ["accord-stix", "accord-store"] {
+    for krate in ["accord-stix", "accord-pattern", "accord-store"] {
         for dep in dependencies(krate) {
             assert!(
                 !["axum", "tokio", "hyper", "tower", "ureq"].contains(&dep.as_str()),
