@@ -1,4 +1,4 @@
-//! STIX 2.1 patterning for Accord: the parser and validator of indicator patterns.
+//! STIX 2.1 patterning for Accord: the parser, validator and evaluator of indicator patterns.
 //!
 //! An indicator's `pattern` (STIX 2.1 section 9) is text such as
 //! `[file:hashes.'SHA-256' = '…'] FOLLOWEDBY [domain-name:value = 'example.com'] WITHIN 600 SECONDS`.
@@ -18,12 +18,15 @@
 //! back to the same tree: one spelling per operator, only the parentheses that matter,
 //! bare property names where the grammar allows them.
 //!
-//! Not here yet: evaluating a pattern against observed data (including `MATCHES` with
-//! bounded regular expressions, `ISSUBSET` on CIDR ranges and the timing of qualifiers), and
-//! compiling patterns to index keys for the matcher.
+//! [`matches()`] (or a reusable [`Matcher`]) evaluates a pattern against observed data
+//! ([`Observation`]s built from STIX 2.1 or 2.0 observed-data), with the semantics of the OASIS
+//! reference matcher; module [`eval`] says how, and where it departs from that matcher.
+//!
+//! Not here yet: compiling patterns to index keys for the matcher.
 
 pub mod ast;
 pub mod error;
+pub mod eval;
 mod lex;
 mod parse;
 
@@ -32,6 +35,7 @@ pub use ast::{
     Qualifier,
 };
 pub use error::{ErrorKind, PatternError};
+pub use eval::{EvalError, Matcher, Observation, matches};
 
 /// Bounds on the input the parser accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

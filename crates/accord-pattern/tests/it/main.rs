@@ -1,6 +1,7 @@
 //! Integration tests for `accord-pattern`: one binary, one module per feature.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod eval;
 mod invalid;
 mod limits;
 mod robust;

@@ -42,8 +42,11 @@ fn stix_depends_on_serde_only() {
 }
 
 #[test]
-fn pattern_depends_on_stix_only() {
-    check("accord-pattern", &["accord-stix", "thiserror"]);
+fn pattern_depends_on_stix_json_and_a_linear_time_regex_only() {
+    check(
+        "accord-pattern",
+        &["accord-stix", "serde_json", "thiserror", "regex"],
+    );
 }
 
 #[test]
