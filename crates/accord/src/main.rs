@@ -3,6 +3,7 @@
 mod admin;
 mod client;
 mod demo;
+mod pattern;
 mod serve;
 
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ enum Command {
     Pull(client::PullArgs),
     /// Start a server with a seeded election-security scenario and print keys to try it with.
     Demo(demo::DemoArgs),
+    /// Check STIX patterns and evaluate them against observed data.
+    Pattern(pattern::PatternArgs),
 }
 
 /// The data directory option shared by `serve` and `admin`.
@@ -50,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::Publish(a) => client::publish(a),
         Command::Pull(a) => client::pull(a),
         Command::Demo(a) => demo::run(a),
+        Command::Pattern(a) => pattern::run(a),
     };
     match result {
         Ok(code) => code,
