@@ -232,14 +232,14 @@ fn main() -> Result<()> {
 }
 
 /// The observations of one STIX 2.1 bundle, as `accord pattern match` builds them.
-fn observations(bundle: &Value) -> Result<Vec<Observation>> {
+fn observations(bundle: &Value) -> Result<Vec<Observation<'_>>> {
     let objects = bundle["objects"]
         .as_array()
         .context("bundle without objects")?;
-    let scos: HashMap<String, Value> = objects
+    let scos: HashMap<&str, &Value> = objects
         .iter()
         .filter(|o| o["type"].as_str() != Some("observed-data"))
-        .filter_map(|o| Some((o["id"].as_str()?.to_owned(), o.clone())))
+        .filter_map(|o| Some((o["id"].as_str()?, o)))
         .collect();
     let mut out = Vec::new();
     for o in objects {
@@ -423,7 +423,7 @@ impl Report<'_> {
             / self.accord_common.elapsed.as_secs_f64().max(1e-9);
         println!(
             "  accord: matches() alone is about {:.0}% of a per-call evaluation; the rest is \
-             building observations (a HashMap of cloned SCOs, then Observation::from_stix21)",
+             building observations (a map of references to the SCOs, then Observation::from_stix21)",
             100.0 * prepared_share
         );
         if !r.errors.is_empty() {

@@ -114,34 +114,42 @@ pub enum EvalError {
 
 /// One observed-data object, prepared for matching: its time interval, how many times it was
 /// observed, and the cyber-observable objects it holds, keyed by the names references use.
+/// It borrows the objects from the caller's data: preparing one copies nothing.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Observation {
+pub struct Observation<'a> {
     first: Timestamp,
     last: Timestamp,
     number_observed: u64,
-    objects: Map<String, Value>,
+    objects: Vec<(&'a str, &'a Value)>,
 }
 
-impl Observation {
+/// The object a reference names, among an observation's objects.
+fn lookup<'a>(objects: &[(&'a str, &'a Value)], id: &str) -> Option<&'a Value> {
+    objects.iter().find(|(k, _)| *k == id).map(|(_, v)| *v)
+}
+
+impl<'a> Observation<'a> {
     /// From the STIX 2.1 form: `sdo` is the observed-data object and `scos` maps ids to the
     /// SCOs it may name. The observation holds the SCOs named in `object_refs` that `scos`
     /// has (others are left out, as an unresolved reference is); `_ref` properties inside them
     /// resolve among those, by id.
     pub fn from_stix21(
         sdo: &Map<String, Value>,
-        scos: &HashMap<String, Value>,
+        scos: &HashMap<&'a str, &'a Value>,
     ) -> Result<Self, EvalError> {
         let refs = sdo
             .get("object_refs")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("object_refs is missing or not a list"))?;
-        let mut objects = Map::new();
+        let mut objects: Vec<(&'a str, &'a Value)> = Vec::with_capacity(refs.len());
         for r in refs {
             let id = r
                 .as_str()
                 .ok_or_else(|| bad("object_refs holds a non-string"))?;
-            if let Some(sco) = scos.get(id) {
-                objects.insert(id.to_owned(), sco.clone());
+            if let Some((key, sco)) = scos.get_key_value(id)
+                && lookup(&objects, id).is_none()
+            {
+                objects.push((*key, *sco));
             }
         }
         Self::with_objects(sdo, objects)
@@ -149,18 +157,20 @@ impl Observation {
 
     /// From the STIX 2.0 form: `sdo` is an observed-data object with an embedded `objects`
     /// dictionary, whose keys (`"0"`, `"1"`…) the `_ref` properties name.
-    pub fn from_stix20(sdo: &Map<String, Value>) -> Result<Self, EvalError> {
+    pub fn from_stix20(sdo: &'a Map<String, Value>) -> Result<Self, EvalError> {
         let objects = sdo
             .get("objects")
             .and_then(Value::as_object)
             .ok_or_else(|| bad("objects is missing or not a dictionary"))?
-            .clone();
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
         Self::with_objects(sdo, objects)
     }
 
     fn with_objects(
         sdo: &Map<String, Value>,
-        objects: Map<String, Value>,
+        objects: Vec<(&'a str, &'a Value)>,
     ) -> Result<Self, EvalError> {
         let time = |key: &str| -> Result<Timestamp, EvalError> {
             let text = sdo
@@ -743,7 +753,7 @@ impl Test {
 fn select<'a>(
     root: &'a Value,
     steps: &[PathStep],
-    objects: &'a Map<String, Value>,
+    objects: &[(&'a str, &'a Value)],
 ) -> Result<Vec<Val<'a>>, EvalError> {
     let mut cur = vec![Val::Json(root)];
     for step in steps {
@@ -770,7 +780,7 @@ fn select<'a>(
                         let id = child
                             .as_str()
                             .ok_or_else(|| EvalError::BadReference(k.clone()))?;
-                        if let Some(o) = objects.get(id) {
+                        if let Some(o) = lookup(objects, id) {
                             next.push(Val::Json(o));
                         }
                     } else if k.ends_with("_refs") {
@@ -782,7 +792,7 @@ fn select<'a>(
                             let id = id
                                 .as_str()
                                 .ok_or_else(|| EvalError::BadReference(k.clone()))?;
-                            if let Some(o) = objects.get(id) {
+                            if let Some(o) = lookup(objects, id) {
                                 found.push(o);
                             }
                         }
@@ -838,7 +848,7 @@ fn roots<'a>(
 ) -> impl Iterator<Item = (&'a str, &'a Value)> {
     let ty = path.object_type.clone();
     obs.objects.iter().filter_map(move |(k, o)| {
-        (o.get("type").and_then(Value::as_str) == Some(ty.as_str())).then_some((k.as_str(), o))
+        (o.get("type").and_then(Value::as_str) == Some(ty.as_str())).then_some((*k, *o))
     })
 }
 
@@ -895,7 +905,7 @@ fn eval_cmp<'a>(e: &CExpr, obs: &'a Observation) -> Result<BTreeSet<&'a str>, Ev
 type Binding = Vec<usize>;
 
 struct Ctx<'o> {
-    observed: &'o [Observation],
+    observed: &'o [Observation<'o>],
     /// Expanded observation index → index into `observed`.
     expanded: Vec<usize>,
     built: usize,

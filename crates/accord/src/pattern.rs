@@ -59,7 +59,9 @@ pub fn run(args: PatternArgs) -> anyhow::Result<ExitCode> {
                 Err(e) => bail!("{}", show_error(&pattern, &e)),
             };
             let matcher = Matcher::new(&parsed).context("preparing the pattern")?;
-            let observations = read_observations(&observed)?;
+            let objects = read_objects(&observed)?;
+            let observations = observations(&objects)
+                .with_context(|| format!("reading {}", observed.display()))?;
             let hit = matcher
                 .matches(&observations)
                 .context("evaluating the pattern")?;
@@ -69,7 +71,8 @@ pub fn run(args: PatternArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn read_observations(path: &PathBuf) -> anyhow::Result<Vec<Observation>> {
+/// The objects of a bundle or JSON list.
+fn read_objects(path: &PathBuf) -> anyhow::Result<Vec<Value>> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading stdin")?
     } else {
@@ -91,10 +94,15 @@ fn read_observations(path: &PathBuf) -> anyhow::Result<Vec<Observation>> {
             path.display()
         ),
     };
-    let scos: HashMap<String, Value> = objects
+    Ok(objects)
+}
+
+/// One observation per observed-data object, borrowing the SCOs it names.
+fn observations(objects: &[Value]) -> anyhow::Result<Vec<Observation<'_>>> {
+    let scos: HashMap<&str, &Value> = objects
         .iter()
         .filter(|o| o.get("type").and_then(Value::as_str) != Some("observed-data"))
-        .filter_map(|o| Some((o.get("id")?.as_str()?.to_owned(), o.clone())))
+        .filter_map(|o| Some((o.get("id")?.as_str()?, o)))
         .collect();
     let mut out = Vec::new();
     for (i, o) in objects.iter().enumerate() {
@@ -110,7 +118,7 @@ fn read_observations(path: &PathBuf) -> anyhow::Result<Vec<Observation>> {
         out.push(obs.with_context(|| format!("observed-data at position {i}"))?);
     }
     if out.is_empty() {
-        bail!("{} holds no observed-data", path.display());
+        bail!("no observed-data in it");
     }
     Ok(out)
 }

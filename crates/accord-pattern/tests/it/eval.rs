@@ -39,7 +39,12 @@ fn map(v: Value) -> Map<String, Value> {
 }
 
 /// A STIX 2.0 observed-data with embedded `objects`.
-fn obs20(first: &str, last: &str, n: u64, objects: Value) -> Observation {
+/// Observations borrow their data; test data lives for the whole test run.
+fn keep<T>(v: T) -> &'static T {
+    Box::leak(Box::new(v))
+}
+
+fn obs20(first: &str, last: &str, n: u64, objects: Value) -> Observation<'static> {
     let sdo = json!({
         "type": "observed-data",
         "first_observed": first,
@@ -47,18 +52,19 @@ fn obs20(first: &str, last: &str, n: u64, objects: Value) -> Observation {
         "number_observed": n,
         "objects": objects,
     });
-    Observation::from_stix20(&map(sdo)).unwrap()
+    Observation::from_stix20(keep(map(sdo))).unwrap()
 }
 
 /// A STIX 2.1 observed-data naming `scos` (each with an `id`) in `object_refs`.
-fn obs21(first: &str, last: &str, n: u64, scos: Value) -> Observation {
-    let scos: HashMap<String, Value> = scos
+fn obs21(first: &str, last: &str, n: u64, scos: Value) -> Observation<'static> {
+    let scos: &'static Value = keep(scos);
+    let scos: HashMap<&'static str, &'static Value> = scos
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap().to_owned(), s.clone()))
+        .map(|s| (s["id"].as_str().unwrap(), s))
         .collect();
-    let refs: Vec<&String> = scos.keys().collect();
+    let refs: Vec<&str> = scos.keys().copied().collect();
     let sdo = json!({
         "type": "observed-data",
         "id": "observed-data--647947aa-4cc3-43a3-a42f-2c670986d777",
@@ -73,7 +79,7 @@ fn obs21(first: &str, last: &str, n: u64, scos: Value) -> Observation {
 const T: &str = "2014-04-19T06:51:26Z";
 
 /// The one object of the reference matcher's basic-operator tests.
-fn basic() -> Vec<Observation> {
+fn basic() -> Vec<Observation<'static>> {
     vec![obs21(
         T,
         T,
@@ -287,7 +293,7 @@ fn basic_ops() {
 /// One observation with several objects, references among them, lists, binary properties
 /// and IPv6 (the STIX 2.1 specification's pattern examples, and cti-pattern-matcher
 /// `test/v20/test_comparison_exprs.py`, `test_references.py` and `test_binary.py`).
-fn rich() -> Vec<Observation> {
+fn rich() -> Vec<Observation<'static>> {
     vec![obs20(
         T,
         T,
@@ -447,7 +453,7 @@ fn comparisons_in_one_observation() {
 
 /// Three people seen at different times (cti-pattern-matcher
 /// `test/v20/test_observation_exprs.py`).
-fn people() -> Vec<Observation> {
+fn people() -> Vec<Observation<'static>> {
     let person = |t: &str, key: &str, name: &str, age: u32| {
         obs20(
             t,
@@ -538,7 +544,7 @@ fn observation_ops() {
 
 /// Three people five seconds apart, in the STIX 2.1 form (cti-pattern-matcher
 /// `test/v21/test_temporal_qualifiers.py`).
-fn timeline() -> Vec<Observation> {
+fn timeline() -> Vec<Observation<'static>> {
     let person = |t: &str, id: &str, name: &str| {
         obs21(
             t,
