@@ -15,6 +15,8 @@
 //! Both sides must give the same answer on every common pair, or the run fails: the
 //! benchmark is also a differential test at scale.
 
+#[path = "../../common.rs"]
+mod common;
 mod workload;
 
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::{fmt_rate, machine, repo_root, utc_now};
 use accord_pattern::{Matcher, Observation};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -53,14 +56,6 @@ struct Args {
     /// Keep the workload JSON in this directory instead of a temporary one.
     #[arg(long)]
     keep_workload: Option<PathBuf>,
-}
-
-fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| manifest.join("../.."))
 }
 
 /// One side's timed pass.
@@ -496,33 +491,4 @@ impl Report<'_> {
             differ.len()
         )
     }
-}
-
-fn fmt_rate(rate: f64) -> String {
-    if rate >= 100.0 {
-        format!("{rate:.0}")
-    } else {
-        format!("{rate:.2}")
-    }
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')))
-        .map(|(_, m)| m.trim().to_owned())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("nproc {cpus}, {model}, Linux {}", kernel.trim())
-}
-
-/// Now as `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc_now() -> String {
-    use accord_stix::Clock;
-    let text = accord_stix::time::format_nanos(accord_stix::SystemClock.now_nanos(), 0);
-    text.replace('T', " ").replace('Z', " UTC")
 }

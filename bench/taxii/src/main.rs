@@ -10,6 +10,8 @@
 //! medallion's memory backend is quadratic in places (see bench/README.md), so
 //! `--medallion-objects` lets it run with fewer objects; the output then says so.
 
+#[path = "../../common.rs"]
+mod common;
 mod servers;
 mod taxii;
 mod workload;
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::{fmt_rate, machine, repo_root, utc_now};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 
@@ -85,14 +88,6 @@ struct Outcome {
     post: Measured,
     page: Measured,
     lookups: Measured,
-}
-
-fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| manifest.join("../.."))
 }
 
 fn default_accord() -> PathBuf {
@@ -379,14 +374,6 @@ fn print_results(accord: Option<&Outcome>, medallion: Option<&Outcome>) {
     }
 }
 
-fn fmt_rate(rate: f64) -> String {
-    if rate >= 100.0 {
-        format!("{rate:.0}")
-    } else {
-        format!("{rate:.2}")
-    }
-}
-
 fn command_line(bin: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new(bin).args(args).output().ok()?;
     out.status
@@ -401,44 +388,4 @@ fn medallion_versions(medallion_bin: &Path) -> String {
         (m.version('medallion'), m.version('flask'), m.version('werkzeug'), sys.version.split()[0]))";
     command_line(&python, &["-c", script])
         .unwrap_or_else(|| format!("{} (versions unknown)", medallion_bin.display()))
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')))
-        .map(|(_, m)| m.trim().to_owned())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_gib = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0 / 1024.0)
-        .unwrap_or(0.0);
-    let field = |name: &str| {
-        cpuinfo
-            .lines()
-            .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == name))
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_else(|| "?".into())
-    };
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!(
-        "nproc {cpus}, {model} (family {}, model {}), {mem_gib:.1} GiB RAM, Linux {}",
-        field("cpu family"),
-        field("model"),
-        kernel.trim()
-    )
-}
-
-/// Now as `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc_now() -> String {
-    use accord_stix::Clock;
-    let text = accord_stix::time::format_nanos(accord_stix::SystemClock.now_nanos(), 0);
-    text.replace('T', " ").replace('Z', " UTC")
 }
