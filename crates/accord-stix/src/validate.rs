@@ -562,6 +562,23 @@ impl<'a> Check<'a> {
         self.object.get(property)
     }
 
+    /// The property as the JSON kind `kind` reads (`Value::as_array`, `Value::as_object`):
+    /// `None` when it is absent or null, and `None` with a violation (`rule`) when it is of
+    /// another kind.
+    fn typed<T: ?Sized>(
+        &mut self,
+        property: &str,
+        kind: fn(&'a Value) -> Option<&'a T>,
+        rule: &str,
+    ) -> Option<&'a T> {
+        let value = self.get(property)?;
+        let typed = kind(value);
+        if typed.is_none() && !value.is_null() {
+            self.bad(property, rule);
+        }
+        typed
+    }
+
     fn has(&self, property: &str) -> bool {
         self.object.contains_key(property)
     }
@@ -850,16 +867,11 @@ impl<'a> Check<'a> {
     }
 
     fn external_references(&mut self) {
-        let Some(value) = self.get("external_references") else {
-            return;
-        };
-        let Some(items) = value.as_array() else {
-            if !value.is_null() {
-                self.bad(
-                    "external_references",
-                    "must be a list of external references",
-                );
-            }
+        let Some(items) = self.typed(
+            "external_references",
+            Value::as_array,
+            "must be a list of external references",
+        ) else {
             return;
         };
         for (i, item) in items.iter().enumerate() {
@@ -968,13 +980,11 @@ impl<'a> Check<'a> {
     }
 
     fn granular_markings(&mut self, object_type: &str) {
-        let Some(value) = self.get("granular_markings") else {
-            return;
-        };
-        let Some(items) = value.as_array() else {
-            if !value.is_null() {
-                self.bad("granular_markings", "must be a list of granular markings");
-            }
+        let Some(items) = self.typed(
+            "granular_markings",
+            Value::as_array,
+            "must be a list of granular markings",
+        ) else {
             return;
         };
         let own_id = self.get("id").and_then(Value::as_str);
@@ -1035,16 +1045,11 @@ impl<'a> Check<'a> {
     }
 
     fn extensions(&mut self) {
-        let Some(value) = self.get("extensions") else {
-            return;
-        };
-        let Some(extensions) = value.as_object() else {
-            if !value.is_null() {
-                self.bad(
-                    "extensions",
-                    "must be an object keyed by extension-definition id or `-ext` name",
-                );
-            }
+        let Some(extensions) = self.typed(
+            "extensions",
+            Value::as_object,
+            "must be an object keyed by extension-definition id or `-ext` name",
+        ) else {
             return;
         };
         if extensions.is_empty() {
