@@ -418,13 +418,16 @@ async fn collections(
 }
 
 async fn find_group(state: &AppState, cid: String) -> Result<accord_store::Group, ApiError> {
-    // Looked up by id only: a name is not a collection id.
-    let group = state
-        .db(move |s| s.groups())
-        .await?
-        .into_iter()
-        .find(|g| g.id.0 == cid);
-    group.ok_or_else(|| ApiError::not_found("no collection with that id"))
+    let lookup = cid.clone();
+    let found = match state.db(move |s| s.group(&lookup)).await {
+        Ok(g) => Some(g),
+        Err(e) if e.status == StatusCode::NOT_FOUND => None,
+        Err(e) => return Err(e),
+    };
+    // The store also finds groups by name; a name is not a collection id.
+    found
+        .filter(|g| g.id.0 == cid)
+        .ok_or_else(|| ApiError::not_found("no collection with that id"))
 }
 
 async fn collection(

@@ -91,6 +91,11 @@ async fn unknown_collection_and_path_are_404_in_taxii_shape() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["http_status"], "404");
     assert!(r.body["title"].is_string());
+    // A trust group's name is not its collection id.
+    let r = h
+        .get(&key, "/exchange/collections/Election%20Integrity/objects/")
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = h.get(&key, "/nowhere").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.headers["content-type"], TAXII);
