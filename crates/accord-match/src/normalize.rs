@@ -58,3 +58,9 @@ pub fn constant(object_type: &str, steps: &[PathStep], value: &str) -> Option<St
     let _ = (object_type, steps, value);
     None
 }
+
+/// The case folding of a `LIKE` constant at a path.
+pub fn like_constant(object_type: &str, steps: &[PathStep], pattern: &str) -> Option<String> {
+    let _ = (object_type, steps, pattern);
+    None
+}

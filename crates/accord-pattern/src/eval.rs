@@ -168,6 +168,29 @@ impl<'a> Observation<'a> {
         Self::with_objects(sdo, objects)
     }
 
+    /// From parts: an observation seen `number_observed` times between `first` and `last`,
+    /// holding `objects` keyed by the names their references use. This is how a single
+    /// observable seen at one moment becomes something a pattern can be evaluated against.
+    pub fn new(
+        first: Timestamp,
+        last: Timestamp,
+        number_observed: u64,
+        objects: Vec<(&'a str, &'a Value)>,
+    ) -> Result<Self, EvalError> {
+        if first > last {
+            return Err(bad("first_observed is later than last_observed"));
+        }
+        if number_observed == 0 {
+            return Err(bad("number_observed must be an integer of at least 1"));
+        }
+        Ok(Observation {
+            first,
+            last,
+            number_observed,
+            objects,
+        })
+    }
+
     fn with_objects(
         sdo: &Map<String, Value>,
         objects: Vec<(&'a str, &'a Value)>,

@@ -1,0 +1,615 @@
+//! The indicator index: patterns filed under their probes, looked up by observable.
+//!
+//! Every probe of every pattern ([`crate::compile`]) becomes one key of one hash map: the
+//! probe kind, the interned field (object type and path) and the value. Looking an object up
+//! reads, for each indexed field of its type, its value at that field and probes the map:
+//! once for the exact value, once per distinct prefix or suffix length filed on that field,
+//! and once per distinct CIDR length. The cost depends on how many *distinct* lengths and
+//! fields there are, never on how many patterns are filed, so ten million indicators cost
+//! what ten do. Patterns without probes sit in a per-type fallback list and are evaluated
+//! against every object of their types; [`Stats::fallback`] counts them so a deployment can
+//! see when that list grows.
+//!
+//! A hit on an *exact* pattern is a match as it stands; any other candidate is confirmed by
+//! evaluating the canonical pattern ([`Matcher`]) against the observations. Entries carry a
+//! caller-chosen payload `M` (for the exchange: the indicator's id, collection and who may
+//! read it), and every lookup takes a filter over it, applied before any evaluation, so
+//! what a caller may not see costs nothing and is never evaluated on its data.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use accord_pattern::{EvalError, Matcher, Observation, Pattern};
+use accord_stix::Timestamp;
+use serde_json::{Map, Value};
+
+use crate::compile::{self, Probe, mask, parse_net};
+
+/// The handle of one pattern in an [`Index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId(u32);
+
+/// Why a pattern could not be added.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// The pattern cannot be prepared for evaluation (for example an unsupported regular
+    /// expression).
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// The index holds as many patterns as it can address.
+    #[error("the index is full ({0} patterns)")]
+    Full(usize),
+}
+
+/// One indicator an observable hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The pattern's entry.
+    pub entry: EntryId,
+    /// The comparison through which the index found it, as canonical pattern text.
+    pub clause: String,
+    /// Whether the match was confirmed by evaluating the whole pattern (false when the
+    /// comparison alone decides it).
+    pub evaluated: bool,
+}
+
+/// Counts describing an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Patterns filed.
+    pub patterns: usize,
+    /// Patterns decided by a lookup alone.
+    pub exact: usize,
+    /// Patterns evaluated against every observable of their types.
+    pub fallback: usize,
+    /// Distinct keys in the hash map.
+    pub keys: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Posting {
+    entry: u32,
+    /// Which of the entry's clauses; `u32::MAX` for an exact entry's value, whose clause is
+    /// rebuilt from the key.
+    clause: u32,
+}
+
+const REBUILT: u32 = u32::MAX;
+
+#[derive(Debug)]
+enum Postings {
+    One(Posting),
+    Many(Vec<Posting>),
+}
+
+impl Postings {
+    fn as_slice(&self) -> &[Posting] {
+        match self {
+            Postings::One(p) => std::slice::from_ref(p),
+            Postings::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry<M> {
+    meta: M,
+    keys: Box<[Box<[u8]>]>,
+    /// For patterns that need evaluation: the matcher and the clauses of its probes.
+    check: Option<Box<Check>>,
+    fallback_types: Box<[String]>,
+}
+
+#[derive(Debug)]
+struct Check {
+    matcher: Matcher,
+    clauses: Vec<String>,
+    pattern: String,
+}
+
+#[derive(Debug, Default)]
+struct Field {
+    object_type: String,
+    steps: Vec<String>,
+    prefix_lens: BTreeMap<usize, usize>,
+    suffix_lens: BTreeMap<usize, usize>,
+    cidr_lens: BTreeMap<(bool, u8), usize>,
+}
+
+const EXACT: u8 = 0;
+const PREFIX: u8 = 1;
+const SUFFIX: u8 = 2;
+const CIDR: u8 = 3;
+
+/// Patterns filed for lookup by observable, each with a payload `M`.
+#[derive(Debug)]
+pub struct Index<M> {
+    entries: Vec<Option<Entry<M>>>,
+    free: Vec<u32>,
+    map: HashMap<Box<[u8]>, Postings>,
+    fields: Vec<Field>,
+    field_ids: HashMap<(String, Vec<String>), u32>,
+    fields_by_type: HashMap<String, Vec<u32>>,
+    fallback: HashMap<String, Vec<u32>>,
+    stats: Stats,
+}
+
+impl<M> Default for Index<M> {
+    fn default() -> Self {
+        Index {
+            entries: Vec::new(),
+            free: Vec::new(),
+            map: HashMap::new(),
+            fields: Vec::new(),
+            field_ids: HashMap::new(),
+            fields_by_type: HashMap::new(),
+            fallback: HashMap::new(),
+            stats: Stats::default(),
+        }
+    }
+}
+
+fn key(kind: u8, field: u32, value: &[u8], buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.push(kind);
+    buf.extend_from_slice(&field.to_le_bytes());
+    buf.extend_from_slice(value);
+}
+
+fn net_bytes(addr: IpAddr, len: u8, buf: &mut Vec<u8>) {
+    buf.push(len);
+    match addr {
+        IpAddr::V4(a) => buf.extend_from_slice(&a.octets()),
+        IpAddr::V6(a) => buf.extend_from_slice(&a.octets()),
+    }
+}
+
+impl<M> Index<M> {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts of what is filed.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            keys: self.map.len(),
+            ..self.stats
+        }
+    }
+
+    /// The payload of an entry.
+    pub fn meta(&self, id: EntryId) -> Option<&M> {
+        self.entries
+            .get(id.0 as usize)
+            .and_then(Option::as_ref)
+            .map(|e| &e.meta)
+    }
+
+    /// Files a pattern (put into canonical form here) with its payload.
+    pub fn insert(&mut self, pattern: &Pattern, meta: M) -> Result<EntryId, IndexError> {
+        let canonical = compile::canonical(pattern);
+        let plan = compile::plan(&canonical);
+        let check = if plan.exact {
+            None
+        } else {
+            Some(Box::new(Check {
+                matcher: Matcher::new(&canonical)?,
+                clauses: plan
+                    .keys
+                    .iter()
+                    .flatten()
+                    .map(|k| k.clause.clone())
+                    .collect(),
+                pattern: canonical.to_string(),
+            }))
+        };
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                let n = self.entries.len();
+                let s = u32::try_from(n)
+                    .ok()
+                    .filter(|s| *s != REBUILT)
+                    .ok_or(IndexError::Full(n))?;
+                self.entries.push(None);
+                s
+            }
+        };
+        let mut keys = Vec::new();
+        let mut fallback_types = Vec::new();
+        match &plan.keys {
+            Some(list) => {
+                for (i, k) in list.iter().enumerate() {
+                    let field = self.field(&k.object_type, &k.steps);
+                    let mut buf = Vec::new();
+                    let f = &mut self.fields[field as usize];
+                    match &k.probe {
+                        Probe::Exact(v) => key(EXACT, field, v.as_bytes(), &mut buf),
+                        Probe::Prefix(v) => {
+                            *f.prefix_lens.entry(v.len()).or_default() += 1;
+                            key(PREFIX, field, v.as_bytes(), &mut buf);
+                        }
+                        Probe::Suffix(v) => {
+                            *f.suffix_lens.entry(v.len()).or_default() += 1;
+                            key(SUFFIX, field, v.as_bytes(), &mut buf);
+                        }
+                        Probe::Cidr(addr, len) => {
+                            *f.cidr_lens.entry((addr.is_ipv4(), *len)).or_default() += 1;
+                            key(CIDR, field, &[], &mut buf);
+                            net_bytes(*addr, *len, &mut buf);
+                        }
+                    }
+                    let clause = if plan.exact {
+                        REBUILT
+                    } else {
+                        u32::try_from(i).unwrap_or(REBUILT)
+                    };
+                    let posting = Posting {
+                        entry: slot,
+                        clause,
+                    };
+                    let buf = buf.into_boxed_slice();
+                    match self.map.get_mut(&buf) {
+                        Some(Postings::Many(v)) => v.push(posting),
+                        Some(p @ Postings::One(_)) => {
+                            if let Postings::One(first) = *p {
+                                *p = Postings::Many(vec![first, posting]);
+                            }
+                        }
+                        None => {
+                            self.map.insert(buf.clone(), Postings::One(posting));
+                        }
+                    }
+                    keys.push(buf);
+                }
+            }
+            None => {
+                for ty in &plan.types {
+                    self.fallback.entry(ty.clone()).or_default().push(slot);
+                    fallback_types.push(ty.clone());
+                }
+                self.stats.fallback += 1;
+            }
+        }
+        self.stats.patterns += 1;
+        if plan.exact {
+            self.stats.exact += 1;
+        }
+        self.entries[slot as usize] = Some(Entry {
+            meta,
+            keys: keys.into_boxed_slice(),
+            check,
+            fallback_types: fallback_types.into_boxed_slice(),
+        });
+        Ok(EntryId(slot))
+    }
+
+    fn field(&mut self, object_type: &str, steps: &[String]) -> u32 {
+        let k = (object_type.to_owned(), steps.to_vec());
+        if let Some(id) = self.field_ids.get(&k) {
+            return *id;
+        }
+        let id = u32::try_from(self.fields.len()).unwrap_or(u32::MAX);
+        self.fields.push(Field {
+            object_type: object_type.to_owned(),
+            steps: steps.to_vec(),
+            ..Field::default()
+        });
+        self.fields_by_type
+            .entry(object_type.to_owned())
+            .or_default()
+            .push(id);
+        self.field_ids.insert(k, id);
+        id
+    }
+
+    /// Removes an entry, returning its payload.
+    pub fn remove(&mut self, id: EntryId) -> Option<M> {
+        let entry = self.entries.get_mut(id.0 as usize)?.take()?;
+        for k in entry.keys.iter() {
+            let mut now_empty = false;
+            if let Some(p) = self.map.get_mut(k) {
+                match p {
+                    Postings::One(one) => now_empty = one.entry == id.0,
+                    Postings::Many(v) => {
+                        v.retain(|x| x.entry != id.0);
+                        if let [only] = v.as_slice() {
+                            *p = Postings::One(*only);
+                        } else {
+                            now_empty = v.is_empty();
+                        }
+                    }
+                }
+            }
+            if now_empty {
+                self.map.remove(k);
+            }
+            self.forget_length(k);
+        }
+        for ty in entry.fallback_types.iter() {
+            if let Some(list) = self.fallback.get_mut(ty) {
+                list.retain(|e| *e != id.0);
+            }
+        }
+        if entry.keys.is_empty() {
+            self.stats.fallback -= 1;
+        }
+        if entry.check.is_none() {
+            self.stats.exact -= 1;
+        }
+        self.stats.patterns -= 1;
+        self.free.push(id.0);
+        Some(entry.meta)
+    }
+
+    fn forget_length(&mut self, k: &[u8]) {
+        let Some((&kind, rest)) = k.split_first() else {
+            return;
+        };
+        let Some((field, value)) = rest.split_first_chunk::<4>() else {
+            return;
+        };
+        let Some(f) = self.fields.get_mut(u32::from_le_bytes(*field) as usize) else {
+            return;
+        };
+        let dec = |m: &mut BTreeMap<_, usize>, key| {
+            if let Some(n) = m.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&key);
+                }
+            }
+        };
+        match kind {
+            PREFIX => dec(&mut f.prefix_lens, value.len()),
+            SUFFIX => dec(&mut f.suffix_lens, value.len()),
+            CIDR => {
+                if let Some((&len, addr)) = value.split_first() {
+                    let key = (addr.len() == 4, len);
+                    if let Some(n) = f.cidr_lens.get_mut(&key) {
+                        *n -= 1;
+                        if *n == 0 {
+                            f.cidr_lens.remove(&key);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The candidates one object raises: every posting of every probe it passes, plus the
+    /// fallback entries of its type. `out` gets `(entry, clause text)`; an entry may appear
+    /// more than once.
+    fn candidates(&self, object: &Map<String, Value>, out: &mut Vec<(u32, Clause)>) {
+        let Some(ty) = object.get("type").and_then(Value::as_str) else {
+            return;
+        };
+        let mut buf = Vec::with_capacity(128);
+        if let Some(fields) = self.fields_by_type.get(ty) {
+            for &fid in fields {
+                let f = &self.fields[fid as usize];
+                let Some(value) = read(object, &f.steps) else {
+                    continue;
+                };
+                let bytes = value.as_bytes();
+                let mut probe = |kind: u8, part: &[u8], out: &mut Vec<(u32, Clause)>| {
+                    key(kind, fid, part, &mut buf);
+                    if let Some(p) = self.map.get(buf.as_slice()) {
+                        for posting in p.as_slice() {
+                            let clause = if posting.clause == REBUILT {
+                                Clause::Equal(fid)
+                            } else {
+                                Clause::Stored(posting.clause)
+                            };
+                            out.push((posting.entry, clause));
+                        }
+                    }
+                };
+                probe(EXACT, bytes, out);
+                for &len in f.prefix_lens.keys() {
+                    if len > bytes.len() {
+                        break;
+                    }
+                    probe(PREFIX, &bytes[..len], out);
+                }
+                if !f.suffix_lens.is_empty() {
+                    let trimmed = bytes.strip_suffix(b"\n");
+                    for &len in f.suffix_lens.keys() {
+                        if len <= bytes.len() {
+                            probe(SUFFIX, &bytes[bytes.len() - len..], out);
+                        }
+                        if let Some(t) = trimmed
+                            && len <= t.len()
+                        {
+                            probe(SUFFIX, &t[t.len() - len..], out);
+                        }
+                    }
+                }
+                if !f.cidr_lens.is_empty()
+                    && let Some((addr, own)) = parse_net(value)
+                {
+                    for &(v4, len) in f.cidr_lens.keys() {
+                        if v4 != addr.is_ipv4() || len > own {
+                            continue;
+                        }
+                        let mut part = Vec::with_capacity(17);
+                        net_bytes(mask(addr, len), len, &mut part);
+                        probe(CIDR, &part, out);
+                    }
+                }
+            }
+        }
+        if let Some(list) = self.fallback.get(ty) {
+            out.extend(list.iter().map(|e| (*e, Clause::Whole)));
+        }
+    }
+
+    fn clause_text(&self, entry: &Entry<M>, clause: Clause, object: &Map<String, Value>) -> String {
+        match clause {
+            Clause::Equal(fid) => {
+                let f = &self.fields[fid as usize];
+                let value = read(object, &f.steps).unwrap_or_default();
+                equal_clause(&f.object_type, &f.steps, value)
+            }
+            Clause::Stored(i) => entry
+                .check
+                .as_ref()
+                .and_then(|c| c.clauses.get(i as usize))
+                .cloned()
+                .unwrap_or_default(),
+            Clause::Whole => entry
+                .check
+                .as_ref()
+                .map(|c| c.pattern.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The indicators one object (a canonical SCO, see [`crate::normalize::sco`]) hits when
+    /// seen once at `seen`, among the entries `visible` accepts.
+    pub fn match_object(
+        &self,
+        object: &Map<String, Value>,
+        seen: &Timestamp,
+        mut visible: impl FnMut(EntryId, &M) -> bool,
+    ) -> Vec<Hit> {
+        let mut cands = Vec::new();
+        self.candidates(object, &mut cands);
+        if cands.is_empty() {
+            return Vec::new();
+        }
+        cands.sort_by_key(|(e, c)| (*e, c.rank()));
+        cands.dedup_by_key(|(e, _)| *e);
+        let value = Value::Object(object.clone());
+        let mut hits = Vec::new();
+        let mut observation = None;
+        for (e, clause) in cands {
+            let Some(entry) = self.entries.get(e as usize).and_then(Option::as_ref) else {
+                continue;
+            };
+            if !visible(EntryId(e), &entry.meta) {
+                continue;
+            }
+            let evaluated = match &entry.check {
+                None => false,
+                Some(check) => {
+                    let obs = observation.get_or_insert_with(|| {
+                        Observation::new(seen.clone(), seen.clone(), 1, vec![("0", &value)])
+                    });
+                    let Ok(obs) = obs.as_ref() else {
+                        continue;
+                    };
+                    if !check
+                        .matcher
+                        .matches(std::slice::from_ref(obs))
+                        .unwrap_or(false)
+                    {
+                        continue;
+                    }
+                    true
+                }
+            };
+            hits.push(Hit {
+                entry: EntryId(e),
+                clause: self.clause_text(entry, clause, object),
+                evaluated,
+            });
+        }
+        hits
+    }
+
+    /// The indicators a set of observations hits (for example every observed-data of one
+    /// bundle): candidates from every object in `objects` (canonical SCOs), each confirmed by
+    /// evaluating its pattern against all of `observed`. An entry whose evaluation fails
+    /// (bad data, too many bindings) is left out and its error returned beside the hits.
+    pub fn match_observations<'a>(
+        &self,
+        objects: impl IntoIterator<Item = &'a Map<String, Value>>,
+        observed: &[Observation<'_>],
+        mut visible: impl FnMut(EntryId, &M) -> bool,
+    ) -> (Vec<Hit>, Vec<(EntryId, EvalError)>) {
+        let mut cands: Vec<(u32, Clause, &Map<String, Value>)> = Vec::new();
+        let mut scratch = Vec::new();
+        for object in objects {
+            scratch.clear();
+            self.candidates(object, &mut scratch);
+            cands.extend(scratch.drain(..).map(|(e, c)| (e, c, object)));
+        }
+        cands.sort_by_key(|(e, c, _)| (*e, c.rank()));
+        cands.dedup_by_key(|(e, _, _)| *e);
+        let mut hits = Vec::new();
+        let mut errors = Vec::new();
+        for (e, clause, object) in cands {
+            let Some(entry) = self.entries.get(e as usize).and_then(Option::as_ref) else {
+                continue;
+            };
+            if !visible(EntryId(e), &entry.meta) {
+                continue;
+            }
+            let result = match &entry.check {
+                Some(check) => check.matcher.matches(observed),
+                // An exact pattern still needs its object to be inside an observation.
+                None => Ok(true),
+            };
+            match result {
+                Ok(true) => hits.push(Hit {
+                    entry: EntryId(e),
+                    clause: self.clause_text(entry, clause, object),
+                    evaluated: entry.check.is_some(),
+                }),
+                Ok(false) => {}
+                Err(err) => errors.push((EntryId(e), err)),
+            }
+        }
+        (hits, errors)
+    }
+}
+
+/// How a candidate's clause is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clause {
+    /// An exact entry's equality on this field (its value is the object's).
+    Equal(u32),
+    /// One of the entry's stored clauses.
+    Stored(u32),
+    /// The whole pattern (a fallback entry).
+    Whole,
+}
+
+impl Clause {
+    /// Which clause to report when several raised the same entry: an equality first.
+    fn rank(self) -> u32 {
+        match self {
+            Clause::Equal(_) => 0,
+            Clause::Stored(i) => 1 + i.min(u32::MAX - 2),
+            Clause::Whole => u32::MAX,
+        }
+    }
+}
+
+/// The string at a path of plain properties, if there is one.
+fn read<'a>(object: &'a Map<String, Value>, steps: &[String]) -> Option<&'a str> {
+    let (first, rest) = steps.split_first()?;
+    let mut cur = object.get(first)?;
+    for step in rest {
+        cur = cur.as_object()?.get(step)?;
+    }
+    cur.as_str()
+}
+
+fn equal_clause(object_type: &str, steps: &[String], value: &str) -> String {
+    use accord_pattern::{Comparison, Constant, ObjectPath, Operator, PathStep};
+    Comparison {
+        path: ObjectPath {
+            object_type: object_type.to_owned(),
+            steps: steps.iter().cloned().map(PathStep::Key).collect(),
+        },
+        negated: false,
+        op: Operator::Eq,
+        value: Constant::String(value.to_owned()),
+    }
+    .to_string()
+}
