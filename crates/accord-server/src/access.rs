@@ -13,6 +13,12 @@
 //! marking on the object, or the collection's default when it has none. Anonymous objects
 //! are shown with the exchange as `created_by_ref` to everyone but their publisher.
 //!
+//! Sightings follow from the same rule ([`may_sight`], [`sees_sighting_aggregate`]): a caller
+//! records or reads sightings of an indicator only if it may read the indicator's current
+//! version (the latest in a collection, revoked or not) in some collection; otherwise the
+//! indicator does not exist for it. Each organisation reads its own sightings; only the
+//! indicator's publisher reads the aggregate over everyone's, which names nobody.
+//!
 //! The store filters in SQL from the [`ReadScope`] this module builds; `tests/it/access.rs`
 //! holds [`may_read`] and that SQL equal on thousands of random cases.
 
@@ -104,6 +110,30 @@ pub fn may_read(scope: &ReadScope, f: &Facts<'_>) -> bool {
         Tlp::Green | Tlp::Amber | Tlp::AmberStrict => scope.member_of.contains(f.collection),
         Tlp::Red => f.recipients.contains(&scope.org),
     }
+}
+
+/// Whether a caller may record sightings of an indicator and read its own: `current` is the
+/// latest stored version of the indicator in each collection holding it (from
+/// `Store::current_versions`), and the caller must read one of them. Revoked versions count:
+/// a revoked indicator may still be sighted, and its publisher learns that it still is.
+pub fn may_sight(c: &Caller, current: &[StoredVersion]) -> bool {
+    let scope = read_scope(c);
+    current
+        .iter()
+        .any(|v| v.object_type == "indicator" && may_read(&scope, &Facts::from(v)))
+}
+
+/// Whether a caller reads the aggregate of everyone's sightings of an indicator: only its
+/// publisher does, anonymous or not (the aggregate names no sighter).
+pub fn sees_sighting_aggregate(c: &Caller, current: &[StoredVersion]) -> bool {
+    current
+        .iter()
+        .any(|v| v.object_type == "indicator" && v.publisher == c.org.id)
+}
+
+/// The publisher whose indicators' sighting aggregates a caller lists: its own organisation.
+pub fn sighting_aggregates_of(c: &Caller) -> OrgId {
+    c.org.id
 }
 
 /// Whether a caller may publish into a collection: a role that writes, and write rights in

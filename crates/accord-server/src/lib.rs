@@ -1,5 +1,5 @@
-//! Accord's HTTP server: TAXII 2.1 over the store, behind API-key authentication and the
-//! one access policy in [`access`].
+//! Accord's HTTP server: TAXII 2.1 over the store, and the native API (`/v1/`: [`sightings`]),
+//! behind API-key authentication and the one access policy in [`access`].
 //!
 //! Only this crate knows HTTP and the wire shapes of TAXII. Handlers never touch SQL: they
 //! ask the store through [`AppState::db`], which runs the blocking call off the async
@@ -9,6 +9,7 @@ pub mod access;
 pub mod auth;
 mod error;
 pub mod ingest;
+pub mod sightings;
 mod taxii;
 
 use std::collections::HashMap;
@@ -132,7 +133,7 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    taxii::routes().with_state(state)
+    taxii::routes().merge(sightings::routes()).with_state(state)
 }
 
 /// Serves the application on a bound listener until Ctrl-C or SIGTERM.

@@ -1,9 +1,11 @@
 //! Persistence for Accord: one [`Store`] trait, chosen by URL at start-up.
 //!
 //! The store keeps members (organisations, trust groups, memberships, API key hashes), every
-//! version of every STIX object by (collection, id, version) with its `date_added`, and TAXII
-//! status resources. It never decides who may read what: callers pass a [`ReadScope`] built by
-//! the access policy in `accord-server`, and the store translates it into its query language.
+//! version of every STIX object by (collection, id, version) with its `date_added`, TAXII
+//! status resources, sightings of indicators and known-good lists. It never decides who may
+//! read what: callers pass a [`ReadScope`] built by the access policy in `accord-server` (or
+//! judge what it returns by that policy), and the store translates it into its query
+//! language.
 //!
 //! A write returns only after it is durable (SQLite in WAL mode with `synchronous=FULL`), so
 //! whatever the server acknowledges survives a crash.
@@ -126,6 +128,42 @@ pub trait Store: Send + Sync + 'static {
     fn save_status(&self, id: &str, org: OrgId, json: &str) -> Result<()>;
     /// A status resource and its owner.
     fn status(&self, id: &str) -> Result<Option<(OrgId, String)>>;
+
+    /// The latest stored version of one object in each collection that holds it, whoever
+    /// may read it (the caller judges each by the access policy); revoked ones included.
+    fn current_versions(&self, object_id: &str) -> Result<Vec<StoredVersion>>;
+    /// The latest stored version of every indicator, one per (object id, collection),
+    /// revoked ones included, in `date_added` order: what an indicator index is built from.
+    fn current_indicators(&self) -> Result<Vec<StoredVersion>>;
+
+    /// Records a sighting durably, stamped `now`, under a new `sighting--` id.
+    fn add_sighting(&self, sighting: NewSighting, now: i64) -> Result<Sighting>;
+    /// One organisation's sightings of an indicator, most recently recorded first, at most
+    /// `limit`.
+    fn sightings_by(&self, indicator: &str, org: OrgId, limit: usize) -> Result<Vec<Sighting>>;
+    /// Every sighting of an indicator summed up; `None` when it has none.
+    fn sighting_aggregate(&self, indicator: &str) -> Result<Option<SightingAggregate>>;
+    /// The aggregates of the sighted indicators `publisher` publishes, most recently seen
+    /// (latest `last_seen`) first, at most `limit`.
+    fn sighting_aggregates(&self, publisher: OrgId, limit: usize)
+    -> Result<Vec<SightingAggregate>>;
+
+    /// Puts a value on a known-good list (`org`'s, or the exchange's when `None`); a value
+    /// already there keeps its id and gets the new note.
+    fn add_known_good(
+        &self,
+        org: Option<OrgId>,
+        sco_type: &str,
+        value: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<KnownGoodEntry>;
+    /// Removes an entry from one list; `false` when that list has no entry with this id.
+    fn remove_known_good(&self, org: Option<OrgId>, id: &str) -> Result<bool>;
+    /// One known-good list, by type and value.
+    fn known_good(&self, org: Option<OrgId>) -> Result<Vec<KnownGoodEntry>>;
+    /// Every known-good list: the exchange's first, then each organisation's.
+    fn all_known_good(&self) -> Result<Vec<KnownGoodEntry>>;
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (a database file), or a plain directory path,

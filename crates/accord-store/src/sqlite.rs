@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use accord_stix::Tlp;
+use accord_stix::{Timestamp, Tlp};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
@@ -85,6 +85,37 @@ ALTER TABLE api_keys ADD COLUMN member TEXT NOT NULL DEFAULT '';
     r#"
 CREATE INDEX objects_by_collection_date ON objects (collection_id, date_added);
 DROP INDEX objects_by_collection;
+"#,
+    // Sightings of indicators, and known-good lists. A sighting names its indicator by id
+    // only: it outlives the indicator's deletion, and is reachable only while the indicator
+    // is. Times are kept as given (text) and as nanoseconds (for ordering and aggregates).
+    r#"
+CREATE TABLE sightings (
+    id TEXT PRIMARY KEY,
+    indicator TEXT NOT NULL,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    count INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    first_seen_ns INTEGER NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_seen_ns INTEGER NOT NULL,
+    where_seen TEXT NOT NULL,
+    observed TEXT NOT NULL,
+    recorded_ns INTEGER NOT NULL
+);
+CREATE INDEX sightings_by_indicator ON sightings (indicator, org_id, recorded_ns);
+-- org_id NULL is the exchange-wide list. SQLite treats NULLs as distinct in UNIQUE, so the
+-- exchange list has its own unique index.
+CREATE TABLE known_good (
+    id TEXT PRIMARY KEY,
+    org_id INTEGER REFERENCES orgs(id),
+    sco_type TEXT NOT NULL,
+    value TEXT NOT NULL,
+    note TEXT NOT NULL,
+    added_ns INTEGER NOT NULL,
+    UNIQUE (org_id, sco_type, value)
+);
+CREATE UNIQUE INDEX known_good_exchange ON known_good (sco_type, value) WHERE org_id IS NULL;
 "#,
 ];
 
@@ -371,6 +402,66 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredVersion> {
         json: r.get(14)?,
     })
 }
+
+const SIGHTING_COLUMNS: &str = "id, indicator, org_id, count, first_seen, last_seen, \
+     where_seen, observed, recorded_ns";
+
+fn sighting_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sighting> {
+    let time = |i: usize| -> rusqlite::Result<Timestamp> {
+        let text: String = r.get(i)?;
+        Timestamp::parse(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    Ok(Sighting {
+        id: r.get(0)?,
+        indicator: r.get(1)?,
+        org: OrgId(r.get(2)?),
+        count: r.get(3)?,
+        first_seen: time(4)?,
+        last_seen: time(5)?,
+        where_seen: r.get(6)?,
+        observed: r.get(7)?,
+        recorded: r.get(8)?,
+    })
+}
+
+const AGGREGATE_COLUMNS: &str = "indicator, SUM(count), COUNT(*), COUNT(DISTINCT org_id), \
+     MIN(first_seen_ns), MAX(last_seen_ns)";
+
+fn aggregate_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SightingAggregate> {
+    Ok(SightingAggregate {
+        indicator: r.get(0)?,
+        count: r.get(1)?,
+        sightings: r.get(2)?,
+        organisations: r.get(3)?,
+        first_seen: r.get(4)?,
+        last_seen: r.get(5)?,
+    })
+}
+
+const KNOWN_GOOD_COLUMNS: &str = "id, org_id, sco_type, value, note, added_ns";
+
+fn known_good_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KnownGoodEntry> {
+    Ok(KnownGoodEntry {
+        id: r.get(0)?,
+        org: r.get::<_, Option<i64>>(1)?.map(OrgId),
+        sco_type: r.get(2)?,
+        value: r.get(3)?,
+        note: r.get(4)?,
+        added: r.get(5)?,
+    })
+}
+
+/// A `LIMIT` parameter from a count.
+fn sql_limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Versions whose `version_ns` is the greatest of their object in their collection, over
+/// alias `o`.
+const LATEST_IN_COLLECTION: &str = "o.version_ns = (SELECT MAX(o2.version_ns) FROM objects o2 \
+     WHERE o2.object_id = o.object_id AND o2.collection_id = o.collection_id)";
 
 impl Store for SqliteStore {
     fn exchange_identity(&self) -> Result<String> {
@@ -769,6 +860,187 @@ impl Store for SqliteStore {
                 |r| Ok((OrgId(r.get(0)?), r.get(1)?)),
             )
             .optional()?)
+        })
+    }
+    fn current_versions(&self, object_id: &str) -> Result<Vec<StoredVersion>> {
+        let text = format!(
+            "SELECT {VERSION_COLUMNS} FROM objects o WHERE o.object_id = ?1 AND {LATEST_IN_COLLECTION} \
+             ORDER BY o.date_added"
+        );
+        self.read(|c| {
+            let mut st = c.prepare_cached(&text)?;
+            let rows = st.query_map([object_id], version_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn current_indicators(&self) -> Result<Vec<StoredVersion>> {
+        let text = format!(
+            "SELECT {VERSION_COLUMNS} FROM objects o WHERE o.type = 'indicator' AND {LATEST_IN_COLLECTION} \
+             ORDER BY o.date_added"
+        );
+        self.read(|c| {
+            let mut st = c.prepare(&text)?;
+            let rows = st.query_map([], version_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn add_sighting(&self, s: NewSighting, now: i64) -> Result<Sighting> {
+        let id = format!("sighting--{}", new_uuid());
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sightings (id, indicator, org_id, count, first_seen, first_seen_ns,
+                    last_seen, last_seen_ns, where_seen, observed, recorded_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    id,
+                    s.indicator,
+                    s.org.0,
+                    s.count,
+                    s.first_seen.as_str(),
+                    s.first_seen.nanos_clamped(),
+                    s.last_seen.as_str(),
+                    s.last_seen.nanos_clamped(),
+                    s.where_seen,
+                    s.observed,
+                    now,
+                ],
+            )
+            .map_err(|e| conflict(e, || format!("organisation {} does not exist", s.org)))?;
+            Ok(())
+        })?;
+        Ok(Sighting {
+            id,
+            indicator: s.indicator,
+            org: s.org,
+            count: s.count,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            where_seen: s.where_seen,
+            observed: s.observed,
+            recorded: now,
+        })
+    }
+
+    fn sightings_by(&self, indicator: &str, org: OrgId, limit: usize) -> Result<Vec<Sighting>> {
+        let text = format!(
+            "SELECT {SIGHTING_COLUMNS} FROM sightings WHERE indicator = ?1 AND org_id = ?2 \
+             ORDER BY recorded_ns DESC, rowid DESC LIMIT ?3"
+        );
+        self.read(|c| {
+            let mut st = c.prepare_cached(&text)?;
+            let rows = st.query_map(params![indicator, org.0, sql_limit(limit)], sighting_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn sighting_aggregate(&self, indicator: &str) -> Result<Option<SightingAggregate>> {
+        let text = format!(
+            "SELECT {AGGREGATE_COLUMNS} FROM sightings WHERE indicator = ?1 GROUP BY indicator"
+        );
+        self.read(|c| {
+            Ok(c.prepare_cached(&text)?
+                .query_row([indicator], aggregate_row)
+                .optional()?)
+        })
+    }
+
+    fn sighting_aggregates(
+        &self,
+        publisher: OrgId,
+        limit: usize,
+    ) -> Result<Vec<SightingAggregate>> {
+        // An indicator's id belongs exchange-wide to the organisation that published it, so
+        // any stored version of it names its publisher.
+        let text = format!(
+            "SELECT {AGGREGATE_COLUMNS} FROM sightings s \
+             WHERE EXISTS (SELECT 1 FROM objects o WHERE o.object_id = s.indicator \
+                 AND o.publisher = ?1 AND o.type = 'indicator') \
+             GROUP BY indicator ORDER BY MAX(last_seen_ns) DESC, indicator LIMIT ?2"
+        );
+        self.read(|c| {
+            let mut st = c.prepare_cached(&text)?;
+            let rows = st.query_map(params![publisher.0, sql_limit(limit)], aggregate_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn add_known_good(
+        &self,
+        org: Option<OrgId>,
+        sco_type: &str,
+        value: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<KnownGoodEntry> {
+        let org_id = org.map(|o| o.0);
+        let select = format!(
+            "SELECT {KNOWN_GOOD_COLUMNS} FROM known_good WHERE org_id IS ?1 AND sco_type = ?2 AND value = ?3"
+        );
+        self.write(|tx| {
+            let existing = tx
+                .query_row(&select, params![org_id, sco_type, value], known_good_row)
+                .optional()?;
+            if let Some(mut entry) = existing {
+                tx.execute(
+                    "UPDATE known_good SET note = ?2 WHERE id = ?1",
+                    params![entry.id, note],
+                )?;
+                note.clone_into(&mut entry.note);
+                return Ok(entry);
+            }
+            let entry = KnownGoodEntry {
+                id: new_uuid(),
+                org,
+                sco_type: sco_type.to_owned(),
+                value: value.to_owned(),
+                note: note.to_owned(),
+                added: now,
+            };
+            tx.execute(
+                "INSERT INTO known_good (id, org_id, sco_type, value, note, added_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![entry.id, org_id, sco_type, value, note, now],
+            )
+            .map_err(|e| {
+                conflict(e, || {
+                    format!("organisation {} does not exist", org.map_or(0, |o| o.0))
+                })
+            })?;
+            Ok(entry)
+        })
+    }
+
+    fn remove_known_good(&self, org: Option<OrgId>, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "DELETE FROM known_good WHERE id = ?1 AND org_id IS ?2",
+                params![id, org.map(|o| o.0)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn known_good(&self, org: Option<OrgId>) -> Result<Vec<KnownGoodEntry>> {
+        let text = format!(
+            "SELECT {KNOWN_GOOD_COLUMNS} FROM known_good WHERE org_id IS ?1 ORDER BY sco_type, value"
+        );
+        self.read(|c| {
+            let mut st = c.prepare_cached(&text)?;
+            let rows = st.query_map([org.map(|o| o.0)], known_good_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn all_known_good(&self) -> Result<Vec<KnownGoodEntry>> {
+        // NULLs (the exchange list) sort first.
+        let text =
+            format!("SELECT {KNOWN_GOOD_COLUMNS} FROM known_good ORDER BY org_id, sco_type, value");
+        self.read(|c| {
+            let mut st = c.prepare(&text)?;
+            let rows = st.query_map([], known_good_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 }

@@ -363,3 +363,80 @@ pub struct Page {
     /// Whether more match after the last one.
     pub more: bool,
 }
+
+/// A sighting about to be recorded: an organisation saw what an indicator describes.
+#[derive(Debug, Clone)]
+pub struct NewSighting {
+    /// The indicator's id.
+    pub indicator: String,
+    /// The organisation that saw it.
+    pub org: OrgId,
+    /// How many times, at least 1.
+    pub count: i64,
+    /// When it was first seen.
+    pub first_seen: accord_stix::Timestamp,
+    /// When it was last seen; not before `first_seen`.
+    pub last_seen: accord_stix::Timestamp,
+    /// Where, in the sighter's words (empty when not given).
+    pub where_seen: String,
+    /// The observable as seen, e.g. `url:http://...` (empty when not given).
+    pub observed: String,
+}
+
+/// A recorded sighting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// Its STIX id, `sighting--<uuid>`.
+    pub id: String,
+    /// The indicator's id.
+    pub indicator: String,
+    /// The organisation that saw it.
+    pub org: OrgId,
+    /// How many times.
+    pub count: i64,
+    /// When it was first seen.
+    pub first_seen: accord_stix::Timestamp,
+    /// When it was last seen.
+    pub last_seen: accord_stix::Timestamp,
+    /// Where, in the sighter's words.
+    pub where_seen: String,
+    /// The observable as seen.
+    pub observed: String,
+    /// When it was recorded (nanoseconds).
+    pub recorded: i64,
+}
+
+/// Every sighting of one indicator, summed up without naming who saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SightingAggregate {
+    /// The indicator's id.
+    pub indicator: String,
+    /// The sum of the sightings' counts.
+    pub count: i64,
+    /// How many sightings were recorded.
+    pub sightings: i64,
+    /// How many distinct organisations recorded them.
+    pub organisations: i64,
+    /// The earliest `first_seen` (nanoseconds).
+    pub first_seen: i64,
+    /// The latest `last_seen` (nanoseconds).
+    pub last_seen: i64,
+}
+
+/// A value on a known-good list (an official election domain, a big CDN's address): matches
+/// against it are false positives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownGoodEntry {
+    /// Its id (a UUID).
+    pub id: String,
+    /// The organisation whose list it is on; `None` for the exchange-wide list.
+    pub org: Option<OrgId>,
+    /// The STIX cyber-observable type, e.g. `domain-name`.
+    pub sco_type: String,
+    /// The value, in canonical form.
+    pub value: String,
+    /// Why it is known to be good.
+    pub note: String,
+    /// When it was added (nanoseconds).
+    pub added: i64,
+}

@@ -46,6 +46,25 @@ impl Harness {
         }
     }
 
+    /// The same exchange after a restart: a fresh store and router over the same files.
+    pub fn reopen(self) -> Self {
+        let Harness {
+            app: old_app,
+            store: old_store,
+            clock,
+            _dir: dir,
+        } = self;
+        drop((old_app, old_store));
+        let store = accord_store::open(&dir.path().to_string_lossy()).unwrap();
+        let state = AppState::new(store.clone(), clock.clone(), Config::default()).unwrap();
+        Harness {
+            app: app(state),
+            store,
+            clock,
+            _dir: dir,
+        }
+    }
+
     pub fn org(&self, name: &str) -> Org {
         self.store.create_org(name, Sector::Platform).unwrap()
     }

@@ -5,4 +5,5 @@ mod access;
 mod hardening;
 mod harness;
 mod random;
+mod sightings;
 mod taxii;

@@ -236,3 +236,255 @@ fn delete_removes_only_the_publishers_selected_versions() {
     assert_eq!(left.items.len(), 1);
     assert_eq!(left.items[0].version, "2026-01-01T00:00:00Z");
 }
+
+fn ts(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+fn sighting(indicator: &str, org: OrgId, count: i64, first: &str, last: &str) -> NewSighting {
+    NewSighting {
+        indicator: indicator.into(),
+        org,
+        count,
+        first_seen: ts(first),
+        last_seen: ts(last),
+        where_seen: "mail gateway".into(),
+        observed: "url:http://vote-example.invalid/login".into(),
+    }
+}
+
+#[test]
+fn sightings_are_kept_per_organisation_and_summed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().to_string_lossy().into_owned();
+    let ind = "indicator--11111111-1111-4111-8111-111111111111";
+    let (a, b, first) = {
+        let s = open(&url).unwrap();
+        let a = s.create_org("A", Sector::Platform).unwrap().id;
+        let b = s.create_org("B", Sector::Government).unwrap().id;
+        let first = s
+            .add_sighting(
+                sighting(ind, a, 3, "2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z"),
+                10,
+            )
+            .unwrap();
+        assert!(first.id.starts_with("sighting--"));
+        assert_eq!(first.recorded, 10);
+        s.add_sighting(
+            sighting(ind, a, 1, "2026-10-05T00:00:00Z", "2026-10-05T00:00:00Z"),
+            20,
+        )
+        .unwrap();
+        s.add_sighting(
+            sighting(ind, b, 5, "2026-09-01T00:00:00.5Z", "2026-10-03T00:00:00Z"),
+            30,
+        )
+        .unwrap();
+        (a, b, first)
+    };
+    // Durable: read back after reopening.
+    let s = open(&url).unwrap();
+    let own = s.sightings_by(ind, a, 100).unwrap();
+    assert_eq!(own.len(), 2);
+    assert_eq!(own[1], first, "newest first");
+    assert_eq!(own[0].first_seen.as_str(), "2026-10-05T00:00:00Z");
+    assert_eq!(s.sightings_by(ind, a, 1).unwrap().len(), 1);
+    assert_eq!(s.sightings_by(ind, b, 100).unwrap().len(), 1);
+    let agg = s.sighting_aggregate(ind).unwrap().unwrap();
+    assert_eq!(
+        agg,
+        SightingAggregate {
+            indicator: ind.into(),
+            count: 9,
+            sightings: 3,
+            organisations: 2,
+            first_seen: ts("2026-09-01T00:00:00.5Z").nanos_clamped(),
+            last_seen: ts("2026-10-05T00:00:00Z").nanos_clamped(),
+        }
+    );
+    assert_eq!(
+        s.sighting_aggregate("indicator--22222222-2222-4222-8222-222222222222")
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn sighting_aggregates_list_the_publishers_indicators_latest_seen_first() {
+    let (_d, s) = fresh();
+    let publ = s.create_org("Publisher", Sector::SecurityFirm).unwrap().id;
+    let other = s.create_org("Other", Sector::Platform).unwrap().id;
+    let g = s.create_group("g", "", Tlp::Green).unwrap();
+    let [old, new, unsighted, foreign] = [1, 2, 3, 4]
+        .map(|i| format!("indicator--{i}{i}{i}{i}{i}{i}{i}{i}-0000-4000-8000-000000000000"));
+    for (id, by) in [
+        (&old, publ),
+        (&new, publ),
+        (&unsighted, publ),
+        (&foreign, other),
+    ] {
+        s.add_versions(
+            &g.id,
+            by,
+            vec![version(id, Some("2026-01-01T00:00:00Z"), "{}")],
+            5,
+        )
+        .unwrap();
+    }
+    for (id, last) in [
+        (&old, "2026-10-01T00:00:00Z"),
+        (&new, "2026-10-09T00:00:00Z"),
+        (&old, "2026-10-02T00:00:00Z"),
+        (&foreign, "2026-10-10T00:00:00Z"),
+    ] {
+        s.add_sighting(sighting(id, other, 2, "2026-09-01T00:00:00Z", last), 50)
+            .unwrap();
+    }
+    let list = s.sighting_aggregates(publ, 1000).unwrap();
+    let ids: Vec<&str> = list.iter().map(|a| a.indicator.as_str()).collect();
+    assert_eq!(ids, [new.as_str(), old.as_str()]);
+    assert_eq!((list[1].count, list[1].sightings), (4, 2));
+    assert_eq!(s.sighting_aggregates(publ, 1).unwrap().len(), 1);
+    assert_eq!(s.sighting_aggregates(other, 1000).unwrap().len(), 1);
+}
+
+#[test]
+fn current_indicators_are_the_latest_version_per_collection_revoked_included() {
+    let (_d, s) = fresh();
+    let o = s.create_org("O", Sector::Platform).unwrap().id;
+    let g1 = s.create_group("g1", "", Tlp::Green).unwrap();
+    let g2 = s.create_group("g2", "", Tlp::Green).unwrap();
+    let a = "indicator--aaaaaaaa-0000-4000-8000-000000000000";
+    let b = "indicator--bbbbbbbb-0000-4000-8000-000000000000";
+    let m = "malware--cccccccc-0000-4000-8000-000000000000";
+    let add = |g: &Group, v: NewVersion, now: i64| {
+        let out = s.add_versions(&g.id, o, vec![v], now).unwrap();
+        assert!(matches!(out[0], AddOutcome::Added { .. }), "{out:?}");
+    };
+    add(&g1, version(a, Some("2026-01-01T00:00:00Z"), "a1"), 1_000);
+    add(&g1, version(b, Some("2026-01-01T00:00:00Z"), "b1"), 2_000);
+    add(&g1, version(m, Some("2026-01-01T00:00:00Z"), "m1"), 3_000);
+    add(
+        &g2,
+        version(a, Some("2026-01-01T00:00:00Z"), "a1 in g2"),
+        4_000,
+    );
+    // A later version of a in g1, added after an earlier-dated one.
+    add(&g1, version(a, Some("2026-03-01T00:00:00Z"), "a3"), 5_000);
+    add(&g1, version(a, Some("2026-02-01T00:00:00Z"), "a2"), 6_000);
+    let mut revoked = version(b, Some("2026-02-01T00:00:00Z"), "b2 revoked");
+    revoked.revoked = true;
+    add(&g1, revoked, 7_000);
+
+    let current = s.current_indicators().unwrap();
+    let got: Vec<(&str, &str, bool)> = current
+        .iter()
+        .map(|v| (v.collection.0.as_str(), v.json.as_str(), v.revoked))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (g2.id.0.as_str(), "a1 in g2", false),
+            (g1.id.0.as_str(), "a3", false),
+            (g1.id.0.as_str(), "b2 revoked", true),
+        ]
+    );
+    let of_a: Vec<String> = s
+        .current_versions(a)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.json)
+        .collect();
+    assert_eq!(of_a, ["a1 in g2", "a3"]);
+    assert!(s.current_versions("indicator--none").unwrap().is_empty());
+}
+
+#[test]
+fn known_good_lists_are_separate_and_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().to_string_lossy().into_owned();
+    let (a, b) = {
+        let s = open(&url).unwrap();
+        let a = s.create_org("A", Sector::ElectionOffice).unwrap().id;
+        let b = s.create_org("B", Sector::Platform).unwrap().id;
+        (a, b)
+    };
+    let s = open(&url).unwrap();
+    let ex = s
+        .add_known_good(None, "domain-name", "vote.gov", "official", 1)
+        .unwrap();
+    assert_eq!(ex.org, None);
+    // The exchange list is unique too, although its org_id is NULL: adding again updates.
+    let again = s
+        .add_known_good(None, "domain-name", "vote.gov", "official site", 2)
+        .unwrap();
+    assert_eq!(again.id, ex.id);
+    assert_eq!((again.note.as_str(), again.added), ("official site", 1));
+    let mine = s
+        .add_known_good(Some(a), "domain-name", "vote.gov", "ours", 3)
+        .unwrap();
+    assert_ne!(mine.id, ex.id);
+    s.add_known_good(Some(a), "ipv4-addr", "192.0.2.1", "", 4)
+        .unwrap();
+    s.add_known_good(Some(b), "domain-name", "Vote.gov", "stored as given", 5)
+        .unwrap();
+    assert!(matches!(
+        s.add_known_good(Some(OrgId(999)), "domain-name", "x.example", "", 6),
+        Err(StoreError::Conflict(_))
+    ));
+
+    let exchange = s.known_good(None).unwrap();
+    assert_eq!(exchange.len(), 1);
+    assert_eq!(exchange[0].note, "official site");
+    let values = |org| -> Vec<String> {
+        s.known_good(org)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.value)
+            .collect()
+    };
+    assert_eq!(values(Some(a)), ["vote.gov", "192.0.2.1"]);
+    assert_eq!(values(Some(b)), ["Vote.gov"]);
+    assert_eq!(s.all_known_good().unwrap().len(), 4);
+    assert_eq!(s.all_known_good().unwrap()[0].org, None);
+
+    // Removal acts on one list only.
+    assert!(!s.remove_known_good(Some(b), &mine.id).unwrap());
+    assert!(!s.remove_known_good(None, &mine.id).unwrap());
+    assert!(s.remove_known_good(Some(a), &mine.id).unwrap());
+    assert!(!s.remove_known_good(Some(a), &mine.id).unwrap());
+    assert!(!s.remove_known_good(Some(a), &ex.id).unwrap());
+    assert!(s.remove_known_good(None, &ex.id).unwrap());
+    assert_eq!(values(Some(a)), ["192.0.2.1"]);
+    assert!(s.known_good(None).unwrap().is_empty());
+}
+
+#[test]
+fn a_schema_3_database_gains_the_sighting_and_known_good_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accord.sqlite3");
+    let org = {
+        let s = SqliteStore::open(&file).unwrap();
+        s.create_org("Kept", Sector::Research).unwrap()
+    };
+    {
+        let c = rusqlite::Connection::open(&file).unwrap();
+        c.execute_batch("DROP TABLE sightings; DROP TABLE known_good; PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let s = SqliteStore::open(&file).unwrap();
+    assert_eq!(s.org_by_name("Kept").unwrap(), org);
+    s.add_known_good(None, "domain-name", "vote.gov", "", 1)
+        .unwrap();
+    s.add_sighting(
+        sighting(
+            "indicator--11111111-1111-4111-8111-111111111111",
+            org.id,
+            1,
+            "2026-10-01T00:00:00Z",
+            "2026-10-01T00:00:00Z",
+        ),
+        1,
+    )
+    .unwrap();
+}
