@@ -52,6 +52,9 @@ pub struct Hit {
     /// Whether the match was confirmed by evaluating the whole pattern (false when the
     /// comparison alone decides it).
     pub evaluated: bool,
+    /// Which of the objects looked up raised it (their position; always 0 for
+    /// [`Index::match_object`]).
+    pub object: usize,
 }
 
 /// Counts describing an index.
@@ -516,6 +519,7 @@ impl<M> Index<M> {
                 entry: EntryId(e),
                 clause: self.clause_text(entry, clause, object),
                 evaluated,
+                object: 0,
             });
         }
         hits
@@ -531,18 +535,18 @@ impl<M> Index<M> {
         observed: &[Observation<'_>],
         mut visible: impl FnMut(EntryId, &M) -> bool,
     ) -> (Vec<Hit>, Vec<(EntryId, EvalError)>) {
-        let mut cands: Vec<(u32, Clause, &Map<String, Value>)> = Vec::new();
+        let mut cands: Vec<(u32, Clause, usize, &Map<String, Value>)> = Vec::new();
         let mut scratch = Vec::new();
-        for object in objects {
+        for (n, object) in objects.into_iter().enumerate() {
             scratch.clear();
             self.candidates(object, &mut scratch);
-            cands.extend(scratch.drain(..).map(|(e, c)| (e, c, object)));
+            cands.extend(scratch.drain(..).map(|(e, c)| (e, c, n, object)));
         }
-        cands.sort_by_key(|(e, c, _)| (*e, c.rank()));
-        cands.dedup_by_key(|(e, _, _)| *e);
+        cands.sort_by_key(|(e, c, n, _)| (*e, c.rank(), *n));
+        cands.dedup_by_key(|(e, _, _, _)| *e);
         let mut hits = Vec::new();
         let mut errors = Vec::new();
-        for (e, clause, object) in cands {
+        for (e, clause, n, object) in cands {
             let Some(entry) = self.entries.get(e as usize).and_then(Option::as_ref) else {
                 continue;
             };
@@ -559,6 +563,7 @@ impl<M> Index<M> {
                     entry: EntryId(e),
                     clause: self.clause_text(entry, clause, object),
                     evaluated: entry.check.is_some(),
+                    object: n,
                 }),
                 Ok(false) => {}
                 Err(err) => errors.push((EntryId(e), err)),

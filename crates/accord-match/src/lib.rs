@@ -15,6 +15,7 @@
 
 mod compile;
 mod index;
+pub mod input;
 pub mod known_good;
 pub mod normalize;
 

@@ -1,7 +1,7 @@
 //! **Security-sensitive.** The one access policy: who may read, publish and delete what.
 //!
-//! Every read path — TAXII objects, manifest, one object, versions, status, and whatever is
-//! added later — asks this module. The rules, in PRODUCT.md's words:
+//! Every read path — TAXII objects, manifest, one object, versions, status, indicator
+//! matching, and whatever is added later — asks this module. The rules, in PRODUCT.md's words:
 //!
 //! | effective marking | who reads it |
 //! |---|---|
@@ -134,6 +134,24 @@ pub fn sees_sighting_aggregate(c: &Caller, current: &[StoredVersion]) -> bool {
 /// The publisher whose indicators' sighting aggregates a caller lists: its own organisation.
 pub fn sighting_aggregates_of(c: &Caller) -> OrgId {
     c.org.id
+}
+
+/// Whether the scope's organisation may read an indicator the match index holds: [`may_read`]
+/// over the facts the index keeps. An entry without a collection or publisher (an indicator
+/// from a local file) is never shown through the server.
+pub fn may_read_indicator(scope: &ReadScope, m: &crate::matching::Meta) -> bool {
+    match (&m.collection, m.publisher) {
+        (Some(collection), Some(publisher)) => may_read(
+            scope,
+            &Facts {
+                collection,
+                publisher,
+                effective_tlp: m.tlp,
+                recipients: &m.recipients,
+            },
+        ),
+        _ => false,
+    }
 }
 
 /// Whether a caller may publish into a collection: a role that writes, and write rights in

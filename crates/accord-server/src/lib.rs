@@ -9,11 +9,13 @@ pub mod access;
 pub mod auth;
 mod error;
 pub mod ingest;
+mod match_api;
+pub mod matching;
 pub mod sightings;
 mod taxii;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use accord_stix::Clock;
 use accord_store::{ApiKey, KeyId, Store, StoreError};
@@ -69,6 +71,7 @@ pub struct AppState {
     config: Arc<Config>,
     exchange_identity: Arc<str>,
     key_touches: Arc<Mutex<HashMap<KeyId, i64>>>,
+    live: Arc<RwLock<matching::Live>>,
 }
 
 /// How often a key's last-used time is written, at most.
@@ -82,12 +85,21 @@ impl AppState {
         config: Config,
     ) -> Result<Self, StoreError> {
         let exchange_identity = store.exchange_identity()?.into();
+        let mut live = matching::Live::default();
+        let loaded = live.refresh(store.as_ref())?;
+        tracing::info!(
+            versions = loaded,
+            indexed = live.index().stats().patterns,
+            skipped = live.skipped(),
+            "indicator index loaded"
+        );
         Ok(AppState {
             store,
             clock,
             config: Arc::new(config),
             exchange_identity,
             key_touches: Arc::new(Mutex::new(HashMap::new())),
+            live: Arc::new(RwLock::new(live)),
         })
     }
 
@@ -101,6 +113,48 @@ impl AppState {
             .await
             .map_err(ApiError::internal)?
             .map_err(ApiError::from)
+    }
+
+    /// Brings the indicator index up to date with the store (after a publish).
+    pub(crate) async fn refresh_indicators(&self) -> Result<(), ApiError> {
+        let live = self.live.clone();
+        self.db(move |s| {
+            let mut live = live
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            live.refresh(s).map(|_| ())
+        })
+        .await
+    }
+
+    /// Re-reads one indicator into the index (after a deletion).
+    pub(crate) async fn reload_indicator(&self, object_id: String) -> Result<(), ApiError> {
+        let live = self.live.clone();
+        self.db(move |s| {
+            let mut live = live
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            live.reload(s, &object_id)
+        })
+        .await
+    }
+
+    /// Drops expired indicators from the index, if there are any.
+    pub(crate) async fn expire_indicators(&self, now: i128) {
+        let due = self
+            .live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .has_expired(now);
+        if due {
+            let live = self.live.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                live.write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .expire(now);
+            })
+            .await;
+        }
     }
 
     /// Records, at most once a minute per key, that a key was used.
@@ -133,7 +187,10 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    taxii::routes().merge(sightings::routes()).with_state(state)
+    taxii::routes()
+        .merge(sightings::routes())
+        .merge(match_api::routes())
+        .with_state(state)
 }
 
 /// Serves the application on a bound listener until Ctrl-C or SIGTERM.

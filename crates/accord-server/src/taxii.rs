@@ -646,6 +646,7 @@ async fn delete_object(
     }
     let org = publisher.0.org.id;
     state.db(move |s| s.delete(&q, org)).await?;
+    state.reload_indicator(oid).await?;
     Ok(taxii_json(StatusCode::OK, String::new(), &[]))
 }
 
@@ -689,6 +690,7 @@ async fn post_objects(
     let report = state
         .db(move |s| ingest::publish(s, &org, &collection, objects, now))
         .await?;
+    state.refresh_indicators().await?;
     let successes: Vec<Value> = report
         .successes
         .iter()

@@ -119,6 +119,11 @@ pub trait Store: Send + Sync + 'static {
     /// returns how many went.
     fn delete(&self, query: &ObjectQuery, publisher: OrgId) -> Result<usize>;
 
+    /// Every stored version of type `indicator` added after `after` (a `date_added` in
+    /// nanoseconds), oldest first, at most `limit`, whoever may read it: for the indicator
+    /// index, which asks the access policy on every lookup instead.
+    fn indicator_versions(&self, after: i64, limit: usize) -> Result<Vec<StoredVersion>>;
+
     /// Every stored version of the `marking-definition` objects with these ids, as
     /// `(id, json)`, whoever published them (markings are not secret; the ingest needs them to
     /// know which TLP level a custom marking stands for).

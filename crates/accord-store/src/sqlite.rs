@@ -826,6 +826,19 @@ impl Store for SqliteStore {
         self.write(|tx| Ok(tx.execute(&text, params_from_iter(sql.params.iter()))?))
     }
 
+    fn indicator_versions(&self, after: i64, limit: usize) -> Result<Vec<StoredVersion>> {
+        let text = format!(
+            "SELECT {VERSION_COLUMNS} FROM objects o \
+             WHERE o.date_added > ?1 AND o.type = 'indicator' ORDER BY o.date_added LIMIT ?2"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|c| {
+            let mut st = c.prepare_cached(&text)?;
+            let rows = st.query_map(rusqlite::params![after, limit], version_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
     fn marking_definitions(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
         self.read(|c| {
             let mut st = c.prepare_cached(

@@ -4,6 +4,7 @@
 mod access;
 mod hardening;
 mod harness;
+mod matching;
 mod random;
 mod sightings;
 mod taxii;
