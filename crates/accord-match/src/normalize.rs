@@ -922,7 +922,7 @@ fn hex_length(algorithm: &str) -> Option<usize> {
 pub fn hash(algorithm: &str, value: &str) -> Result<String, NormError> {
     let Some(alg) = hash_algorithm(algorithm) else {
         return Err(invalid(
-            "file",
+            "hash algorithm",
             algorithm,
             "is not a known hash algorithm (MD5, SHA-1, SHA-256, SHA-512, SHA3-256, \
              SHA3-512, SSDEEP, TLSH)",
