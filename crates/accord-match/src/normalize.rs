@@ -316,6 +316,8 @@ fn typed(prefix: &str, rest: &str) -> Result<Option<Observable>, NormError> {
             Observable::ip(canonical, family)
         }
         "user-account" => account(rest)?,
+        // `file://…` is a URL, not a file's digest.
+        "file" if rest.starts_with("//") => return Ok(None),
         "file" => {
             let t = trimmed("file", rest)?;
             match hex_algorithm_by_length(t) {
