@@ -116,6 +116,7 @@ mod url {
         ("http://example.com/a/%2e%2E/b", "http://example.com/b"),
         ("http://example.com/a b", "http://example.com/a%20b"),
         ("hxxp://Evil.Example", "hxxp://evil.example/"),
+        ("hxxp://Bücher.Example./x", "hxxp://xn--bcher-kva.example/x"),
         ("mailto:Someone@Example.com", "mailto:Someone@Example.com"),
         ("file:///etc/passwd", "file:///etc/passwd"),
         ("FILE://Server/Share/a.txt", "file://server/Share/a.txt"),
