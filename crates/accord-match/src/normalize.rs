@@ -316,6 +316,8 @@ fn typed(prefix: &str, rest: &str) -> Result<Option<Observable>, NormError> {
             Observable::ip(canonical, family)
         }
         "user-account" => account(rest)?,
+        // `file://…` is a URL, not a file's digest.
+        "file" if rest.starts_with("//") => return Ok(None),
         "file" => {
             let t = trimmed("file", rest)?;
             match hex_algorithm_by_length(t) {
@@ -442,7 +444,17 @@ pub fn url(s: &str) -> Result<String, NormError> {
         if stripped.is_empty() {
             return Err(invalid("url", t, "has an empty host name"));
         }
-        let lowered = stripped.to_ascii_lowercase();
+        // Special schemes (http, https, ftp, ws, wss, file) have their host mapped by the
+        // parser already; other schemes keep it opaque, percent-encoded, so it is mapped here
+        // when it is a domain name.
+        let lowered = if u.is_special() {
+            stripped.to_ascii_lowercase()
+        } else {
+            match percent_decode(stripped).and_then(|h| domain(&h).ok()) {
+                Some(d) => d,
+                None => stripped.to_ascii_lowercase(),
+            }
+        };
         if lowered != host {
             u.set_host(Some(&lowered))
                 .map_err(|e| invalid("url", t, format!("has an invalid host {lowered:?}: {e}")))?;
@@ -484,6 +496,28 @@ fn normalize_escapes(path: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Decodes every percent-escape of `s`; `None` when the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%'
+            && let (Some(hv), Some(lv)) = (
+                b.get(i + 1).copied().and_then(hex_value),
+                b.get(i + 2).copied().and_then(hex_value),
+            )
+        {
+            out.push(hv * 16 + lv);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -922,7 +956,7 @@ fn hex_length(algorithm: &str) -> Option<usize> {
 pub fn hash(algorithm: &str, value: &str) -> Result<String, NormError> {
     let Some(alg) = hash_algorithm(algorithm) else {
         return Err(invalid(
-            "file",
+            "hash algorithm",
             algorithm,
             "is not a known hash algorithm (MD5, SHA-1, SHA-256, SHA-512, SHA3-256, \
              SHA3-512, SSDEEP, TLSH)",

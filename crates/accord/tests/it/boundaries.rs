@@ -50,6 +50,22 @@ fn pattern_depends_on_stix_json_and_a_linear_time_regex_only() {
 }
 
 #[test]
+fn match_depends_on_stix_pattern_and_the_url_and_public_suffix_crates_only() {
+    check(
+        "accord-match",
+        &[
+            "accord-stix",
+            "accord-pattern",
+            "serde_json",
+            "thiserror",
+            "url",
+            "idna",
+            "psl",
+        ],
+    );
+}
+
+#[test]
 fn store_knows_nothing_of_http_or_async() {
     check(
         "accord-store",
