@@ -32,6 +32,52 @@ enum What {
     /// API keys.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Known-good lists: values `accord match` and `POST /v1/match` never report as hits
+    /// (they report them as suppressed), an organisation's own or the whole exchange's.
+    #[command(subcommand, name = "known-good")]
+    KnownGood(KnownGoodCmd),
+}
+
+/// Which known-good list.
+#[derive(Debug, clap::Args)]
+struct ListArg {
+    /// The organisation whose list it is.
+    #[arg(
+        long,
+        required_unless_present = "exchange",
+        conflicts_with = "exchange"
+    )]
+    org: Option<String>,
+    /// The exchange's list, which applies to every member.
+    #[arg(long)]
+    exchange: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum KnownGoodCmd {
+    /// Add a value (`type:value` or a bare value, as `accord match` reads it); a domain also
+    /// covers its subdomains, a CIDR range the addresses in it.
+    Add {
+        #[command(flatten)]
+        list: ListArg,
+        /// The observable, e.g. `domain-name:vote.example.gov` or `10.0.0.0/8`.
+        observable: String,
+        /// Why it is known to be good.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Remove an entry by its id (as `known-good list` shows).
+    Remove {
+        #[command(flatten)]
+        list: ListArg,
+        /// Entry id.
+        id: String,
+    },
+    /// List the entries of one list.
+    List {
+        #[command(flatten)]
+        list: ListArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +299,7 @@ fn run_on(store: &dyn Store, j: bool, what: What) -> anyhow::Result<()> {
                 format!("revoked key {id}"),
             );
         }
+        What::KnownGood(cmd) => known_good(store, j, cmd, clock.now_nanos())?,
         What::Key(KeyCmd::List { org }) => {
             let o = store.org_by_name(&org)?;
             let keys = store.keys(o.id)?;
@@ -277,6 +324,62 @@ fn run_on(store: &dyn Store, j: bool, what: What) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join("\n");
             print(j, json!(list), human);
+        }
+    }
+    Ok(())
+}
+
+fn list_owner(store: &dyn Store, list: &ListArg) -> anyhow::Result<Option<accord_store::OrgId>> {
+    match &list.org {
+        Some(name) if !list.exchange => Ok(Some(store.org_by_name(name)?.id)),
+        _ => Ok(None),
+    }
+}
+
+fn known_good(store: &dyn Store, j: bool, cmd: KnownGoodCmd, now: i64) -> anyhow::Result<()> {
+    match cmd {
+        KnownGoodCmd::Add {
+            list,
+            observable,
+            note,
+        } => {
+            let owner = list_owner(store, &list)?;
+            let obs = accord_match::normalize::parse_observable(&observable)?;
+            // Stored as the canonical text, split at its first colon, so that it reads back
+            // as the same observable.
+            let text = obs.to_string();
+            let (kind, value) = text.split_once(':').unwrap_or((obs.kind(), obs.value()));
+            let e = store.add_known_good(owner, kind, value, &note, now)?;
+            print(
+                j,
+                json!({"id": e.id, "observable": obs.to_string(), "note": e.note}),
+                format!("{}\t{obs}\t{}", e.id, e.note),
+            );
+        }
+        KnownGoodCmd::Remove { list, id } => {
+            let owner = list_owner(store, &list)?;
+            if !store.remove_known_good(owner, &id)? {
+                anyhow::bail!("no entry {id} on that list (see `accord admin known-good list`)");
+            }
+            print(
+                j,
+                json!({"id": id, "removed": true}),
+                format!("removed {id}"),
+            );
+        }
+        KnownGoodCmd::List { list } => {
+            let owner = list_owner(store, &list)?;
+            let entries = store.known_good(owner)?;
+            let rows: Vec<_> = entries
+                .iter()
+                .map(|e| json!({"id": e.id, "observable": format!("{}:{}", e.sco_type, e.value), "note": e.note}))
+                .collect();
+            let human = entries
+                .iter()
+                .map(|e| format!("{}\t{}:{}\t{}", e.id, e.sco_type, e.value, e.note))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(j, json!(rows), human);
         }
     }
     Ok(())

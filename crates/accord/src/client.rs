@@ -62,7 +62,7 @@ pub struct PublishArgs {
 }
 
 /// Reads the objects of one file: a bundle/envelope, a JSON list, or JSON lines.
-fn read_objects(path: &Path) -> anyhow::Result<Vec<Value>> {
+pub(crate) fn read_objects(path: &Path) -> anyhow::Result<Vec<Value>> {
     let text = if path == Path::new("-") {
         std::io::read_to_string(std::io::stdin()).context("reading stdin")?
     } else {

@@ -3,6 +3,7 @@
 mod admin;
 mod client;
 mod demo;
+mod matchcmd;
 mod pattern;
 mod serve;
 
@@ -35,6 +36,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Check STIX patterns and evaluate them against observed data.
     Pattern(pattern::PatternArgs),
+    /// Match observables (one a line, or a bundle of observed-data) against the indicators
+    /// your organisation may see on a server, or against a local bundle of indicators;
+    /// prints JSON lines, one per hit.
+    Match(matchcmd::MatchArgs),
 }
 
 /// The data directory option shared by `serve` and `admin`.
@@ -54,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Pull(a) => client::pull(a),
         Command::Demo(a) => demo::run(a),
         Command::Pattern(a) => pattern::run(a),
+        Command::Match(a) => matchcmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -249,3 +249,138 @@ fn publish_and_pull_against_a_running_server() {
     assert!(keys[0]["revoked"].is_string());
     assert!(keys[0]["last_used"].is_string());
 }
+
+fn run_ok(args: &[&str]) -> (String, String) {
+    let out = accord(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn match_against_a_running_server_sees_only_what_the_key_may_and_records_sightings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&data);
+    for (org, sector) in [
+        ("FaceSpace", "platform"),
+        ("Board", "election-office"),
+        ("Outsider", "research"),
+    ] {
+        admin_json(&data, &["org", "create", org, "--sector", sector]);
+    }
+    let group = admin_json(
+        &data,
+        &[
+            "group",
+            "create",
+            "Election Integrity",
+            "--default-tlp",
+            "amber",
+        ],
+    );
+    let cid = group["collection"].as_str().unwrap().to_owned();
+    admin_json(
+        &data,
+        &["group", "add", "FaceSpace", &cid, "--read", "--write"],
+    );
+    admin_json(&data, &["group", "add", "Board", &cid, "--read"]);
+    let key = |org: &str, role: &str| {
+        admin_json(&data, &["key", "create", "--org", org, "--role", role])["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (publisher, board, outsider) = (
+        key("FaceSpace", "analyst"),
+        key("Board", "analyst"),
+        key("Outsider", "analyst"),
+    );
+
+    // Two AMBER (collection default) indicators, published with the CLI.
+    let bundle = dir.path().join("indicators.json");
+    let objects = vec![indicator(1), indicator(2)];
+    std::fs::write(&bundle, json!({"type": "bundle", "id": "bundle--6c8a2b4e-0000-4000-8000-000000000001", "objects": objects}).to_string()).unwrap();
+    run_ok(&[
+        "publish",
+        "--server",
+        &server.url,
+        "--key",
+        &publisher,
+        "--collection",
+        &cid,
+        bundle.to_str().unwrap(),
+    ]);
+    admin_json(
+        &data,
+        &[
+            "known-good",
+            "add",
+            "--org",
+            "Board",
+            "X2.example",
+            "--note",
+            "ours",
+        ],
+    );
+
+    let input = dir.path().join("seen.txt");
+    std::fs::write(
+        &input,
+        "x1.example\nhttp://X2.example/login\nnot-a-thing!\nx3.example\n",
+    )
+    .unwrap();
+    let input = input.to_str().unwrap();
+    let (out, err) = run_ok(&[
+        "match",
+        input,
+        "--server",
+        &server.url,
+        "--key",
+        &board,
+        "--sight",
+        "--batch",
+        "2",
+    ]);
+    let lines = json_lines(&out);
+    let hits: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.get("indicator").is_some() && l.get("suppressed").is_none())
+        .collect();
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["indicator"], json!(indicator(1)["id"]));
+    assert_eq!(hits[0]["line"], json!(1));
+    assert_eq!(hits[0]["marking"], json!("TLP:AMBER"));
+    assert_eq!(hits[0]["source_name"], json!("FaceSpace"));
+    // The known-good entry suppresses the URL's host hit, and says so; line numbers count
+    // across batches.
+    let suppressed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.get("suppressed").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{out}");
+    assert_eq!(suppressed[0]["line"], json!(2));
+    assert_eq!(suppressed[0]["suppressed"]["list"], json!("organisation"));
+    let errors: Vec<&Value> = lines.iter().filter(|l| l.get("error").is_some()).collect();
+    assert_eq!(errors[0]["line"], json!(3));
+    assert_eq!(
+        lines.last().unwrap()["summary"],
+        json!({"observables": 3, "hits": 1, "suppressed": 1, "errors": 1})
+    );
+    assert!(err.contains("1 sightings recorded"), "{err}");
+
+    // An organisation outside the group sees no AMBER hit.
+    let (out, _) = run_ok(&["match", input, "--server", &server.url, "--key", &outsider]);
+    assert!(!out.contains("\"indicator\""), "{out}");
+
+    // Locally, against the bundle file, every indicator is visible and nothing is suppressed.
+    let (out, _) = run_ok(&["match", input, "--indicators", bundle.to_str().unwrap()]);
+    let lines = json_lines(&out);
+    assert_eq!(lines.last().unwrap()["summary"]["hits"], json!(2), "{out}");
+}
