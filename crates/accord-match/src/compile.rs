@@ -283,7 +283,7 @@ fn comparison_keys(c: &Comparison) -> Option<Keys> {
             Some((vec![keyed(probe, c.to_string())], false))
         }
         (Operator::IsSubset, Constant::String(s)) => {
-            let (addr, len) = parse_net(s)?;
+            let (addr, len) = normalize::ip_network(s)?;
             Some((vec![keyed(Probe::Cidr(addr, len), c.to_string())], false))
         }
         _ => None,
@@ -302,43 +302,4 @@ fn like_probe(like: &str) -> Option<Probe> {
         return Some(Probe::Suffix(tail.to_owned()));
     }
     None
-}
-
-/// An address or `address/length` range, the network masked; `None` if it does not parse.
-pub(crate) fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
-    let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => {
-            let addr: IpAddr = a.parse().ok()?;
-            if l.is_empty() || !l.bytes().all(|b| b.is_ascii_digit()) || l.len() > 3 {
-                return None;
-            }
-            (addr, l.parse::<u8>().ok()?)
-        }
-        None => {
-            let addr: IpAddr = s.parse().ok()?;
-            let len = if addr.is_ipv4() { 32 } else { 128 };
-            (addr, len)
-        }
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    if len > max {
-        return None;
-    }
-    Some((mask(addr, len), len))
-}
-
-/// `addr` with all but its first `len` bits cleared.
-pub(crate) fn mask(addr: IpAddr, len: u8) -> IpAddr {
-    match addr {
-        IpAddr::V4(a) => {
-            let bits = u32::from(a);
-            let m = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
-            IpAddr::V4((bits & m).into())
-        }
-        IpAddr::V6(a) => {
-            let bits = u128::from(a);
-            let m = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
-            IpAddr::V6((bits & m).into())
-        }
-    }
 }

@@ -23,7 +23,8 @@ use accord_pattern::{EvalError, Matcher, Observation, Pattern};
 use accord_stix::Timestamp;
 use serde_json::{Map, Value};
 
-use crate::compile::{self, Probe, mask, parse_net};
+use crate::compile::{self, Probe};
+use crate::normalize::{ip_network, mask};
 
 /// The handle of one pattern in an [`Index`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -432,7 +433,7 @@ impl<M> Index<M> {
                     }
                 }
                 if !f.cidr_lens.is_empty()
-                    && let Some((addr, own)) = parse_net(value)
+                    && let Some((addr, own)) = ip_network(value)
                 {
                     for &(v4, len) in f.cidr_lens.keys() {
                         if v4 != addr.is_ipv4() || len > own {

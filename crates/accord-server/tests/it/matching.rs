@@ -67,6 +67,11 @@ async fn lines(h: &Harness, key: &str, body: &str) -> Out {
     out
 }
 
+/// The indicators a key's organisation hits with one body of lines.
+async fn seen_by(h: &Harness, key: &str, body: &str) -> Vec<String> {
+    lines(h, key, body).await.hit_ids()
+}
+
 fn with_pattern(mut v: Value, pattern: &str) -> Value {
     v["pattern"] = json!(pattern);
     v
@@ -145,10 +150,7 @@ async fn green_and_amber_hits_reach_group_members_and_the_publisher_but_not_outs
         let w = world(Tlp::Clear);
         let id = publish(&w, new_indicator(&[tlp.marking_ref()])).await;
         for key in [&w.member.1, &w.publisher.1] {
-            assert_eq!(
-                lines(&w.h, key, "example.com").await.hit_ids(),
-                vec![id.clone()]
-            );
+            assert_eq!(seen_by(&w.h, key, "example.com").await, vec![id.clone()]);
         }
         let out = lines(&w.h, &w.outsider.1, "example.com").await;
         assert!(out.hit_ids().is_empty(), "{tlp:?}: {:?}", out.lines);
@@ -160,26 +162,15 @@ async fn green_and_amber_hits_reach_group_members_and_the_publisher_but_not_outs
 async fn clear_hits_reach_everyone() {
     let w = world(Tlp::Amber);
     let id = publish(&w, new_indicator(&[Tlp::Clear.marking_ref()])).await;
-    assert_eq!(
-        lines(&w.h, &w.outsider.1, "example.com").await.hit_ids(),
-        vec![id]
-    );
+    assert_eq!(seen_by(&w.h, &w.outsider.1, "example.com").await, vec![id]);
 }
 
 #[tokio::test]
 async fn unmarked_indicators_take_the_collection_default() {
     let w = world(Tlp::Amber);
     let id = publish(&w, new_indicator(&[])).await;
-    assert_eq!(
-        lines(&w.h, &w.member.1, "example.com").await.hit_ids(),
-        vec![id]
-    );
-    assert!(
-        lines(&w.h, &w.outsider.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert_eq!(seen_by(&w.h, &w.member.1, "example.com").await, vec![id]);
+    assert!(seen_by(&w.h, &w.outsider.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -193,26 +184,13 @@ async fn red_hits_reach_only_named_recipients() {
     );
     let id = publish(&w, ind).await;
     assert_eq!(
-        lines(&w.h, &recipient.1, "example.com").await.hit_ids(),
+        seen_by(&w.h, &recipient.1, "example.com").await,
         vec![id.clone()]
     );
-    assert_eq!(
-        lines(&w.h, &w.publisher.1, "example.com").await.hit_ids(),
-        vec![id]
-    );
+    assert_eq!(seen_by(&w.h, &w.publisher.1, "example.com").await, vec![id]);
     // A member of the group who is not named sees nothing.
-    assert!(
-        lines(&w.h, &w.member.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
-    assert!(
-        lines(&w.h, &w.outsider.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert!(seen_by(&w.h, &w.outsider.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -240,21 +218,16 @@ async fn a_new_version_replaces_the_old_pattern_and_revocation_removes_it() {
     let v1 = new_indicator(&[]);
     let id = publish(&w, v1.clone()).await;
     assert_eq!(
-        lines(&w.h, &w.member.1, "example.com").await.hit_ids(),
+        seen_by(&w.h, &w.member.1, "example.com").await,
         vec![id.clone()]
     );
 
     let mut v2 = with_pattern(v1.clone(), "[domain-name:value = 'evil.test']");
     v2["modified"] = json!("2026-02-01T00:00:00.000Z");
     publish(&w, v2.clone()).await;
-    assert!(
-        lines(&w.h, &w.member.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
     assert_eq!(
-        lines(&w.h, &w.member.1, "evil.test").await.hit_ids(),
+        seen_by(&w.h, &w.member.1, "evil.test").await,
         vec![id.clone()]
     );
 
@@ -262,23 +235,13 @@ async fn a_new_version_replaces_the_old_pattern_and_revocation_removes_it() {
     let mut old = v1.clone();
     old["modified"] = json!("2026-01-15T00:00:00.000Z");
     publish(&w, old).await;
-    assert!(
-        lines(&w.h, &w.member.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
 
     let mut v3 = v2.clone();
     v3["modified"] = json!("2026-03-01T00:00:00.000Z");
     v3["revoked"] = json!(true);
     publish(&w, v3).await;
-    assert!(
-        lines(&w.h, &w.member.1, "evil.test")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "evil.test").await.is_empty());
 }
 
 #[tokio::test]
@@ -298,26 +261,16 @@ async fn deleting_an_indicator_removes_its_hits_and_deleting_one_version_restore
         StatusCode::OK
     );
     assert_eq!(
-        lines(&w.h, &w.member.1, "example.com").await.hit_ids(),
+        seen_by(&w.h, &w.member.1, "example.com").await,
         vec![id.clone()]
     );
-    assert!(
-        lines(&w.h, &w.member.1, "evil.test")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "evil.test").await.is_empty());
     let all = format!("{}?match[version]=all", object_path(&w.group, &id));
     assert_eq!(
         w.h.delete(&w.publisher.1, &all).await.status,
         StatusCode::OK
     );
-    assert!(
-        lines(&w.h, &w.member.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -327,17 +280,9 @@ async fn an_indicator_past_its_valid_until_no_longer_hits() {
     // The harness clock shows 2026-11-01T12:00:00Z.
     ind["valid_until"] = json!("2026-11-01T13:00:00Z");
     let id = publish(&w, ind).await;
-    assert_eq!(
-        lines(&w.h, &w.member.1, "example.com").await.hit_ids(),
-        vec![id]
-    );
+    assert_eq!(seen_by(&w.h, &w.member.1, "example.com").await, vec![id]);
     w.h.clock.advance_secs(3600);
-    assert!(
-        lines(&w.h, &w.member.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -351,16 +296,8 @@ async fn the_index_is_rebuilt_from_the_store_after_a_restart() {
         ..
     } = w;
     let h = h.reopen();
-    assert_eq!(
-        lines(&h, &member.1, "example.com").await.hit_ids(),
-        vec![id]
-    );
-    assert!(
-        lines(&h, &outsider.1, "example.com")
-            .await
-            .hit_ids()
-            .is_empty()
-    );
+    assert_eq!(seen_by(&h, &member.1, "example.com").await, vec![id]);
+    assert!(seen_by(&h, &outsider.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -420,7 +357,7 @@ async fn known_good_entries_suppress_hits_and_say_so() {
     assert_eq!(out.summary()["suppressed"], json!(1));
     // Another organisation's list does not suppress anything for the outsider.
     assert_eq!(
-        lines(&w.h, &w.outsider.1, "example.com").await.hit_ids(),
+        seen_by(&w.h, &w.outsider.1, "example.com").await,
         vec![id.clone()]
     );
     // The exchange's list applies to everyone.
