@@ -10,6 +10,11 @@
 //! `collection`, `marking`, `source`…), per hit suppressed by a known-good entry (the same,
 //! with `suppressed`), per refused input line (`line`, `error`), and a last `summary` line.
 //! Lines are produced on a blocking thread in chunks and sent as they are ready.
+//!
+//! `/v1/known-good` manages the caller's organisation's known-good list (`GET` also shows
+//! the exchange's, which only `accord admin known-good --exchange` changes): `POST`
+//! `{"observable": "type:value", "note": "…"}` by a role that may write, `DELETE
+//! /v1/known-good/{id}`. An organisation never sees or changes another's list.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -21,22 +26,140 @@ use accord_stix::Timestamp;
 use accord_store::OrgId;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
-use axum::routing::post;
-use serde_json::Value;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::access::{self, Caller};
+use crate::access::{self, Caller, Publisher};
 use crate::matching::{Listed, Matching};
+use crate::sightings::{check_json, json_response};
 use crate::{ApiError, AppState};
 
 /// Input lines matched per hold of the index's read lock (and per chunk sent).
 const CHUNK_LINES: usize = 2_000;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/match", post(post_match))
+    Router::new()
+        .route("/v1/match", post(post_match))
+        .route("/v1/known-good", get(list_known_good).post(add_known_good))
+        .route("/v1/known-good/{id}", delete(remove_known_good))
+}
+
+/// Largest body of `POST /v1/known-good`.
+const KNOWN_GOOD_BODY: usize = 16 * 1024;
+
+fn known_good_json(e: &accord_store::KnownGoodEntry) -> Value {
+    json!({
+        "id": e.id,
+        "observable": format!("{}:{}", e.sco_type, e.value),
+        "note": e.note,
+        "added": accord_stix::time::format_nanos(e.added, 3),
+    })
+}
+
+/// `GET /v1/known-good`: the caller's organisation's list, and the exchange's (read only).
+async fn list_known_good(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let org = caller.org.id;
+    let (own, exchange) = state
+        .db(move |s| Ok((s.known_good(Some(org))?, s.known_good(None)?)))
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "organisation": own.iter().map(known_good_json).collect::<Vec<_>>(),
+            "exchange": exchange.iter().map(known_good_json).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// `POST /v1/known-good` `{"observable": "type:value", "note": "…"}`: adds to the caller's
+/// organisation's list (a role that may write).
+async fn add_known_good(
+    State(state): State<AppState>,
+    publisher: Publisher,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    check_json(&headers)?;
+    let bytes = axum::body::to_bytes(body, KNOWN_GOOD_BODY)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request too large",
+                format!("a known-good entry is at most {KNOWN_GOOD_BODY} bytes of JSON"),
+            )
+        })?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let Some(map) = v.as_object() else {
+        return Err(ApiError::bad_request(
+            "the body must be {\"observable\": \"type:value\", \"note\": \"…\"}",
+        ));
+    };
+    if let Some(k) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "observable" | "note"))
+    {
+        return Err(ApiError::bad_request(format!(
+            "{k}: not a field of a known-good entry (observable, note)"
+        )));
+    }
+    let text = map
+        .get("observable")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "observable: required, a string such as \"domain-name:example.com\"",
+            )
+        })?;
+    let note = match map.get("note") {
+        None => String::new(),
+        Some(Value::String(n)) if n.chars().count() <= 1024 => n.clone(),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "note: a string of at most 1024 characters",
+            ));
+        }
+    };
+    let obs = accord_match::normalize::parse_observable(text)
+        .map_err(|e| ApiError::bad_request(format!("observable: {e}")))?;
+    let canonical = obs.to_string();
+    let org = publisher.0.org.id;
+    let now = state.clock.now_nanos();
+    let entry = state
+        .db(move |s| {
+            let (kind, value) = canonical.split_once(':').unwrap_or((&canonical, ""));
+            s.add_known_good(Some(org), kind, value, &note, now)
+        })
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &known_good_json(&entry)))
+}
+
+/// `DELETE /v1/known-good/{id}`: removes an entry from the caller's organisation's list; an
+/// entry of another list is a 404, as a missing one.
+async fn remove_known_good(
+    State(state): State<AppState>,
+    publisher: Publisher,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let org = publisher.0.org.id;
+    let removed = state
+        .db(move |s| s.remove_known_good(Some(org), &id))
+        .await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(
+            "no entry with that id on your organisation's known-good list",
+        ))
+    }
 }
 
 /// A receiver of body chunks as a stream.

@@ -83,7 +83,7 @@ pub fn extension_definition() -> Value {
     })
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -306,7 +306,7 @@ fn parse_sighting(bytes: &[u8], publisher: &Publisher, now: i64) -> Result<NewSi
 }
 
 /// 415 unless the body is JSON.
-fn check_json(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

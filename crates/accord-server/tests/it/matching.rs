@@ -459,3 +459,98 @@ async fn unsupported_content_types_and_missing_keys_are_refused() {
     let out = send_match(&w.h, &w.member.1, "application/json", "[1,2]").await;
     assert_eq!(out.status, StatusCode::BAD_REQUEST);
 }
+
+async fn post_json(h: &Harness, key: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    let req = Harness::request(Method::POST, key, path)
+        .header("Content-Type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = h.app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn an_organisation_manages_its_own_known_good_list_over_http_and_no_other() {
+    let w = world(Tlp::Clear);
+    let id = publish(&w, new_indicator(&[])).await;
+    let (status, entry) = post_json(
+        &w.h,
+        &w.member.1,
+        "/v1/known-good",
+        &json!({"observable": "Example.COM", "note": "our site"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{entry}");
+    assert_eq!(entry["observable"], json!("domain-name:example.com"));
+    let entry_id = entry["id"].as_str().unwrap().to_owned();
+    // It suppresses the member's hits, not the outsider's.
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert_eq!(
+        seen_by(&w.h, &w.outsider.1, "example.com").await,
+        vec![id.clone()]
+    );
+    // The member lists it; the outsider does not see it.
+    let mine = w.h.get(&w.member.1, "/v1/known-good").await;
+    assert_eq!(mine.body["organisation"][0]["id"], json!(entry_id));
+    let theirs = w.h.get(&w.outsider.1, "/v1/known-good").await;
+    assert_eq!(theirs.body["organisation"], json!([]));
+    // The outsider cannot delete it: the same 404 as a missing entry.
+    let path = format!("/v1/known-good/{entry_id}");
+    let denied = w.h.delete(&w.outsider.1, &path).await;
+    assert_eq!(denied.status, StatusCode::NOT_FOUND);
+    let missing = w.h.delete(&w.outsider.1, "/v1/known-good/nope").await;
+    assert_eq!(denied.body, missing.body);
+    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    // The member can.
+    assert_eq!(
+        w.h.delete(&w.member.1, &path).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(seen_by(&w.h, &w.member.1, "example.com").await, vec![id]);
+}
+
+#[tokio::test]
+async fn known_good_entries_are_checked_and_a_reader_key_may_not_add_them() {
+    let w = world(Tlp::Clear);
+    let (status, body) = post_json(
+        &w.h,
+        &w.member.1,
+        "/v1/known-good",
+        &json!({"observable": "not a thing!"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("observable:"),
+        "{body}"
+    );
+    let (status, body) = post_json(
+        &w.h,
+        &w.member.1,
+        "/v1/known-good",
+        &json!({"observable": "example.com", "nots": "typo"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["description"].as_str().unwrap().starts_with("nots:"),
+        "{body}"
+    );
+    let reader = w.h.key(&w.member.0, accord_store::Role::Reader);
+    let (status, _) = post_json(
+        &w.h,
+        &reader,
+        "/v1/known-good",
+        &json!({"observable": "example.com"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
