@@ -17,10 +17,11 @@
 //! | `path IN ('a', 'b')` | the exact values |
 //! | `path LIKE 'abc%…'` / `'…%xyz'` | the literal prefix `abc` (or else suffix `xyz`) |
 //! | `path ISSUBSET '10.0.0.0/8'` | the range: values inside it |
+//! | `path MATCHES '^literal…'` | the literal prefix (none if the expression has a `\|`) |
 //! | `a OR b` (inside or between observations) | both sides' probes; none if a side has none |
 //! | `a AND b`, `a FOLLOWEDBY b` | the probes of one side (the most selective) |
 //! | a qualified expression | the probes of what it qualifies |
-//! | `NOT`, `!=`, `<`…, `MATCHES`, `EXISTS`, `ISSUPERSET`, references | none |
+//! | `NOT`, `!=`, `<`…, other `MATCHES`, `EXISTS`, `ISSUPERSET`, references | none |
 //!
 //! A pattern with no probes at all is evaluated against every observable of the object types
 //! it names (the *fallback*): correct, but its cost grows with the number of such patterns,
@@ -282,12 +283,49 @@ fn comparison_keys(c: &Comparison) -> Option<Keys> {
             let probe = like_probe(s)?;
             Some((vec![keyed(probe, c.to_string())], false))
         }
+        (Operator::Matches, Constant::String(re)) => {
+            let prefix = regex_prefix(re)?;
+            Some((vec![keyed(Probe::Prefix(prefix), c.to_string())], false))
+        }
         (Operator::IsSubset, Constant::String(s)) => {
             let (addr, len) = normalize::ip_network(s)?;
             Some((vec![keyed(Probe::Cidr(addr, len), c.to_string())], false))
         }
         _ => None,
     }
+}
+
+/// The literal text every match of an anchored regular expression starts with: `^login\.`
+/// gives `login.`. Conservative: it stops at the first character that is not plainly
+/// literal, drops a character a quantifier may remove, and gives nothing for an
+/// unanchored expression or one with an alternation (which could leave the anchor behind).
+fn regex_prefix(re: &str) -> Option<String> {
+    let rest = re.strip_prefix('^')?;
+    if re.contains('|') {
+        return None;
+    }
+    let mut out = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        let lit = match c {
+            // `\.` is a literal dot; `\d`, `\w`, `\b`, `\x41`… are not plain literals.
+            '\\' => match chars.next() {
+                Some(n) if n.is_ascii_punctuation() => n,
+                _ => break,
+            },
+            '.' | '[' | ']' | '(' | ')' | '*' | '+' | '?' | '{' | '}' | '^' | '$' => break,
+            c => c,
+        };
+        match chars.peek() {
+            Some('*' | '?' | '{') => break,
+            Some('+') => {
+                out.push(lit);
+                break;
+            }
+            _ => out.push(lit),
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The literal prefix of a `LIKE` pattern, or else its literal suffix.

@@ -107,6 +107,24 @@ fn like(rng: &mut StdRng, s: &str) -> String {
     quoted(&form)
 }
 
+/// A regular expression about a value: anchored or not, with literal dots, quantifiers that
+/// make a character optional, classes, groups and alternations.
+fn regex(rng: &mut StdRng, value: &str) -> String {
+    let p = piece(rng, value).replace('.', "\\.");
+    let q = piece(rng, value).replace('.', "\\.");
+    match rng.random_range(0..9) {
+        0 => format!("^{p}"),
+        1 => format!("^{p}.*{q}$"),
+        2 => format!("^{p}?{q}"),
+        3 => format!("^{p}*"),
+        4 => format!("^{p}+x?"),
+        5 => format!("^({p}|{q})"),
+        6 => format!("^{p}|{q}"),
+        7 => format!("^\\w{p}"),
+        _ => format!("{p}[a-z]"),
+    }
+}
+
 fn comparison(rng: &mut StdRng) -> String {
     let (path, pool): (&str, &[&str]) = match rng.random_range(0..7) {
         0 => ("domain-name:value", DOMAINS),
@@ -131,10 +149,7 @@ fn comparison(rng: &mut StdRng) -> String {
             format!("{path} {not}ISSUBSET {}", quoted(NETS.choose(rng).unwrap()))
         }
         7 => format!("{path} != {}", quoted(value)),
-        8 => format!(
-            "{path} {not}MATCHES {}",
-            quoted(&format!("^{}", piece(rng, value).replace('.', "\\\\.")))
-        ),
+        8 => format!("{path} {not}MATCHES {}", quoted(&regex(rng, value))),
         _ => format!("EXISTS {path}"),
     }
 }
