@@ -117,8 +117,10 @@ pub enum EvalError {
 /// It borrows the objects from the caller's data: preparing one copies nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation<'a> {
-    first: Timestamp,
-    last: Timestamp,
+    /// `first_observed` and `last_observed`, in nanoseconds (only their order matters here,
+    /// so the text is not kept).
+    first: i128,
+    last: i128,
     number_observed: u64,
     objects: Vec<(&'a str, &'a Value)>,
 }
@@ -137,8 +139,64 @@ impl<'a> Observation<'a> {
         sdo: &Map<String, Value>,
         scos: &HashMap<&'a str, &'a Value>,
     ) -> Result<Self, EvalError> {
-        let refs = sdo
-            .get("object_refs")
+        Self::resolving(sdo, |id| scos.get_key_value(id).map(|(k, v)| (*k, *v)))
+    }
+
+    /// Every observed-data among a bundle's objects, in order: the STIX 2.1 form with its
+    /// `object_refs` resolved among the other objects of the list, the 2.0 form with its
+    /// embedded objects. A failure names the position of the observed-data in `objects`.
+    ///
+    /// This is [`Observation::from_stix21`] for a whole bundle, without the caller building
+    /// a map: ids are sorted once and looked up by binary search, and each object's `type`
+    /// and `id` are found by one scan of its (small) map instead of hashed lookups.
+    pub fn all_in(objects: &'a [Value]) -> Result<Vec<Self>, (usize, EvalError)> {
+        let mut by_id: Vec<(&'a str, &'a Value)> = Vec::with_capacity(objects.len());
+        let mut sdos: Vec<(usize, &'a Map<String, Value>)> = Vec::with_capacity(objects.len());
+        for (i, o) in objects.iter().enumerate() {
+            let Some(map) = o.as_object() else { continue };
+            let (mut ty, mut id) = (None, None);
+            for (k, v) in map {
+                match k.as_str() {
+                    "type" => ty = v.as_str(),
+                    "id" => id = v.as_str(),
+                    _ => continue,
+                }
+                if ty.is_some() && id.is_some() {
+                    break;
+                }
+            }
+            if ty == Some("observed-data") {
+                sdos.push((i, map));
+            } else if let Some(id) = id {
+                by_id.push((id, o));
+            }
+        }
+        // Stable, so that of two objects with one id the later wins, as in a map built in
+        // order.
+        by_id.sort_by_key(|(k, _)| *k);
+        let find = |id: &str| {
+            let end = by_id.partition_point(|(k, _)| *k <= id);
+            by_id[..end].last().filter(|(k, _)| *k == id).copied()
+        };
+        sdos.into_iter()
+            .map(|(i, sdo)| {
+                if sdo.contains_key("objects") && !sdo.contains_key("object_refs") {
+                    Self::from_stix20(sdo)
+                } else {
+                    Self::resolving(sdo, find)
+                }
+                .map_err(|e| (i, e))
+            })
+            .collect()
+    }
+
+    fn resolving(
+        sdo: &Map<String, Value>,
+        find: impl Fn(&str) -> Option<(&'a str, &'a Value)>,
+    ) -> Result<Self, EvalError> {
+        let fields = Fields::of(sdo);
+        let refs = fields
+            .object_refs
             .and_then(Value::as_array)
             .ok_or_else(|| bad("object_refs is missing or not a list"))?;
         let mut objects: Vec<(&'a str, &'a Value)> = Vec::with_capacity(refs.len());
@@ -146,13 +204,13 @@ impl<'a> Observation<'a> {
             let id = r
                 .as_str()
                 .ok_or_else(|| bad("object_refs holds a non-string"))?;
-            if let Some((key, sco)) = scos.get_key_value(id)
+            if let Some(found) = find(id)
                 && lookup(&objects, id).is_none()
             {
-                objects.push((*key, *sco));
+                objects.push(found);
             }
         }
-        Self::with_objects(sdo, objects)
+        Self::with_fields(&fields, objects)
     }
 
     /// From the STIX 2.0 form: `sdo` is an observed-data object with an embedded `objects`
@@ -165,7 +223,7 @@ impl<'a> Observation<'a> {
             .iter()
             .map(|(k, v)| (k.as_str(), v))
             .collect();
-        Self::with_objects(sdo, objects)
+        Self::with_fields(&Fields::of(sdo), objects)
     }
 
     /// From parts: an observation seen `number_observed` times between `first` and `last`,
@@ -184,31 +242,27 @@ impl<'a> Observation<'a> {
             return Err(bad("number_observed must be an integer of at least 1"));
         }
         Ok(Observation {
-            first,
-            last,
+            first: first.nanos(),
+            last: last.nanos(),
             number_observed,
             objects,
         })
     }
 
-    fn with_objects(
-        sdo: &Map<String, Value>,
-        objects: Vec<(&'a str, &'a Value)>,
-    ) -> Result<Self, EvalError> {
-        let time = |key: &str| -> Result<Timestamp, EvalError> {
-            let text = sdo
-                .get(key)
+    fn with_fields(f: &Fields<'_>, objects: Vec<(&'a str, &'a Value)>) -> Result<Self, EvalError> {
+        let time = |key: &str, v: Option<&Value>| -> Result<i128, EvalError> {
+            let text = v
                 .and_then(Value::as_str)
                 .ok_or_else(|| bad(&format!("{key} is missing or not a string")))?;
-            Timestamp::parse(text).map_err(|_| EvalError::BadTimestamp(text.to_owned()))
+            Timestamp::parse_nanos(text).map_err(|_| EvalError::BadTimestamp(text.to_owned()))
         };
-        let first = time("first_observed")?;
-        let last = time("last_observed")?;
+        let first = time("first_observed", f.first_observed)?;
+        let last = time("last_observed", f.last_observed)?;
         if first > last {
             return Err(bad("first_observed is later than last_observed"));
         }
-        let number_observed = sdo
-            .get("number_observed")
+        let number_observed = f
+            .number_observed
             .and_then(Value::as_u64)
             .filter(|n| *n >= 1)
             .ok_or_else(|| bad("number_observed must be an integer of at least 1"))?;
@@ -218,6 +272,32 @@ impl<'a> Observation<'a> {
             number_observed,
             objects,
         })
+    }
+}
+
+/// The properties of an observed-data object the matcher reads, found in one pass over its
+/// (small) map: cheaper than a hashed lookup per property.
+#[derive(Default)]
+struct Fields<'v> {
+    first_observed: Option<&'v Value>,
+    last_observed: Option<&'v Value>,
+    number_observed: Option<&'v Value>,
+    object_refs: Option<&'v Value>,
+}
+
+impl<'v> Fields<'v> {
+    fn of(sdo: &'v Map<String, Value>) -> Self {
+        let mut f = Fields::default();
+        for (k, v) in sdo {
+            match k.as_str() {
+                "first_observed" => f.first_observed = Some(v),
+                "last_observed" => f.last_observed = Some(v),
+                "number_observed" => f.number_observed = Some(v),
+                "object_refs" => f.object_refs = Some(v),
+                _ => {}
+            }
+        }
+        f
     }
 }
 
@@ -305,14 +385,69 @@ impl Matcher {
         // An observed-data observed n times is n observations; a binding never holds more
         // observations than the pattern has `[...]` (times repeats), so more copies than
         // that cannot change the result.
+        let copies = |o: &Observation| {
+            usize::try_from(o.number_observed.min(self.width)).unwrap_or(usize::MAX)
+        };
+        if let Some(items) = single_observations(&self.root) {
+            return self.matches_single(&items, observed, copies);
+        }
         for (i, o) in observed.iter().enumerate() {
-            let copies = usize::try_from(o.number_observed.min(self.width)).unwrap_or(usize::MAX);
+            let copies = copies(o);
             if copies > MAX_BINDINGS.saturating_sub(ctx.expanded.len()) {
                 return Err(EvalError::TooManyBindings(MAX_BINDINGS));
             }
             ctx.expanded.extend(std::iter::repeat_n(i, copies));
         }
         Ok(!ctx.bindings(&self.root)?.is_empty())
+    }
+
+    /// [`Matcher::matches`] for a pattern that is one observation expression or an `OR` of
+    /// them (the common case): it matches when some observation satisfies some of them, so
+    /// no bindings are built. Every observation is still evaluated and every binding the
+    /// general path would build is still counted, so errors and limits are the same.
+    fn matches_single(
+        &self,
+        items: &[&CExpr],
+        observed: &[Observation],
+        copies: impl Fn(&Observation) -> usize,
+    ) -> Result<bool, EvalError> {
+        let mut total = 0usize;
+        for o in observed {
+            total = total.saturating_add(copies(o));
+            if total > MAX_BINDINGS {
+                return Err(EvalError::TooManyBindings(MAX_BINDINGS));
+            }
+        }
+        let mut built = 0usize;
+        for c in items {
+            let mut hits = 0usize;
+            for o in observed {
+                if !eval_cmp(c, o)?.is_empty() {
+                    hits = hits.saturating_add(copies(o));
+                }
+            }
+            built = built.saturating_add(hits);
+            if built > MAX_BINDINGS {
+                return Err(EvalError::TooManyBindings(MAX_BINDINGS));
+            }
+        }
+        Ok(built > 0)
+    }
+}
+
+/// The comparison expressions of a pattern that is `[...]` or an `OR` of such (at any
+/// nesting), or `None`.
+fn single_observations(e: &OExpr) -> Option<Vec<&CExpr>> {
+    match e {
+        OExpr::Obs(c) => Some(vec![c]),
+        OExpr::Or(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(single_observations(item)?);
+            }
+            Some(out)
+        }
+        _ => None,
     }
 }
 
@@ -939,9 +1074,9 @@ fn disjoint(a: &[usize], b: &[usize]) -> bool {
 }
 
 impl Ctx<'_> {
-    fn interval(&self, i: usize) -> (&Timestamp, &Timestamp) {
+    fn interval(&self, i: usize) -> (i128, i128) {
         let o = &self.observed[self.expanded[i]];
-        (&o.first, &o.last)
+        (o.first, o.last)
     }
 
     fn count(&mut self, n: usize) -> Result<(), EvalError> {
@@ -984,14 +1119,13 @@ impl Ctx<'_> {
                     };
                     let mut joined = Vec::new();
                     for l in &lhs {
-                        let latest_first = l.iter().map(|i| self.interval(*i).0.nanos()).max();
+                        let latest_first = l.iter().map(|i| self.interval(*i).0).max();
                         for r in &rhs {
                             if !disjoint(l, r) {
                                 continue;
                             }
                             if followed {
-                                let earliest_last =
-                                    r.iter().map(|i| self.interval(*i).1.nanos()).min();
+                                let earliest_last = r.iter().map(|i| self.interval(*i).1).min();
                                 if latest_first > earliest_last {
                                     continue;
                                 }
@@ -1019,7 +1153,6 @@ impl Ctx<'_> {
                     .filter(|b| {
                         b.iter().all(|i| {
                             let (f, l) = self.interval(*i);
-                            let (f, l) = (f.nanos(), l.nanos());
                             // The interval meets [start, stop): it overlaps, or touches only
                             // at `start`, but not only at `stop`.
                             f < stop && start <= l
@@ -1075,13 +1208,13 @@ impl Ctx<'_> {
     /// Whether a window of `nanos` starting at the earliest `last_observed` of the binding
     /// meets every interval of it (closed intervals, touching counts).
     fn within(&self, b: &[usize], nanos: i128) -> bool {
-        let Some(earliest_last) = b.iter().map(|i| self.interval(*i).1.nanos()).min() else {
+        let Some(earliest_last) = b.iter().map(|i| self.interval(*i).1).min() else {
             return true;
         };
         let end = earliest_last.saturating_add(nanos);
         b.iter().all(|i| {
             let (f, l) = self.interval(*i);
-            f.nanos() <= end && earliest_last <= l.nanos()
+            f <= end && earliest_last <= l
         })
     }
 }

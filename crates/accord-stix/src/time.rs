@@ -34,6 +34,15 @@ impl Timestamp {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z`. Digits of the fraction beyond nanoseconds are
     /// kept in the text but ignored for ordering.
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
+        Ok(Timestamp {
+            nanos: Self::parse_nanos(s)?,
+            text: s.to_owned(),
+        })
+    }
+
+    /// Parses like [`Timestamp::parse`] and returns only the nanoseconds since the epoch,
+    /// without keeping the text: for code that only compares times.
+    pub fn parse_nanos(s: &str) -> Result<i128, TimestampError> {
         let syntax = || TimestampError::Syntax(s.to_owned());
         let b = s.as_bytes();
         if b.len() < 20 {
@@ -94,10 +103,7 @@ impl Timestamp {
         }
         let days = days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
-        Ok(Timestamp {
-            nanos: i128::from(secs) * 1_000_000_000 + i128::from(frac_nanos),
-            text: s.to_owned(),
-        })
+        Ok(i128::from(secs) * 1_000_000_000 + i128::from(frac_nanos))
     }
 
     /// A timestamp from nanoseconds since the epoch, printed with microsecond precision (the

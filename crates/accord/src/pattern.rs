@@ -1,6 +1,5 @@
 //! `accord pattern`: check a STIX pattern, or evaluate it against observed data.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -99,24 +98,8 @@ fn read_objects(path: &PathBuf) -> anyhow::Result<Vec<Value>> {
 
 /// One observation per observed-data object, borrowing the SCOs it names.
 fn observations(objects: &[Value]) -> anyhow::Result<Vec<Observation<'_>>> {
-    let scos: HashMap<&str, &Value> = objects
-        .iter()
-        .filter(|o| o.get("type").and_then(Value::as_str) != Some("observed-data"))
-        .filter_map(|o| Some((o.get("id")?.as_str()?, o)))
-        .collect();
-    let mut out = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        let Some(map) = o.as_object() else { continue };
-        if map.get("type").and_then(Value::as_str) != Some("observed-data") {
-            continue;
-        }
-        let obs = if map.contains_key("objects") {
-            Observation::from_stix20(map)
-        } else {
-            Observation::from_stix21(map, &scos)
-        };
-        out.push(obs.with_context(|| format!("observed-data at position {i}"))?);
-    }
+    let out = Observation::all_in(objects)
+        .map_err(|(i, e)| anyhow::anyhow!(e).context(format!("observed-data at position {i}")))?;
     if out.is_empty() {
         bail!("no observed-data in it");
     }
