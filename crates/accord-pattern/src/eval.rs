@@ -422,7 +422,7 @@ impl Matcher {
         for c in items {
             let mut hits = 0usize;
             for o in observed {
-                if !eval_cmp(c, o)?.is_empty() {
+                if holds(c, o)? {
                     hits = hits.saturating_add(copies(o));
                 }
             }
@@ -1000,14 +1000,50 @@ fn select<'a>(
 }
 
 /// The objects of `path`'s type in `obs`, by key.
-fn roots<'a>(
+fn roots<'a, 'p>(
     obs: &'a Observation,
-    path: &ObjectPath,
-) -> impl Iterator<Item = (&'a str, &'a Value)> {
-    let ty = path.object_type.clone();
-    obs.objects.iter().filter_map(move |(k, o)| {
-        (o.get("type").and_then(Value::as_str) == Some(ty.as_str())).then_some((*k, *o))
-    })
+    path: &'p ObjectPath,
+) -> impl Iterator<Item = (&'a str, &'a Value)> + use<'a, 'p> {
+    let ty = path.object_type.as_str();
+    obs.objects
+        .iter()
+        .filter_map(move |(k, o)| (type_of(o) == Some(ty)).then_some((*k, *o)))
+}
+
+/// An object's `type`, found by a scan of its keys (`type` usually comes first; a scan of a
+/// small map is cheaper than a hashed lookup).
+fn type_of(o: &Value) -> Option<&str> {
+    o.as_object()?
+        .iter()
+        .find(|(k, _)| k.as_str() == "type")
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// Whether `e` holds for some root object in `obs`: `!eval_cmp(e, obs)?.is_empty()`, with
+/// the same evaluations (so the same errors), without building the sets where it need not.
+fn holds(e: &CExpr, obs: &Observation) -> Result<bool, EvalError> {
+    match e {
+        CExpr::Test(path, test) => {
+            let mut any = false;
+            for (_, o) in roots(obs, path) {
+                for v in select(o, &path.steps, &obs.objects)? {
+                    if test.passes(&v)? {
+                        any = true;
+                        break;
+                    }
+                }
+            }
+            Ok(any)
+        }
+        CExpr::Or(items) => {
+            let mut any = false;
+            for item in items {
+                any |= holds(item, obs)?;
+            }
+            Ok(any)
+        }
+        CExpr::Exists(_) | CExpr::And(_) => Ok(!eval_cmp(e, obs)?.is_empty()),
+    }
 }
 
 /// The keys of the root objects for which `e` holds in `obs`.
@@ -1092,7 +1128,7 @@ impl Ctx<'_> {
             OExpr::Obs(c) => {
                 let mut hit = Vec::with_capacity(self.observed.len());
                 for o in self.observed {
-                    hit.push(!eval_cmp(c, o)?.is_empty());
+                    hit.push(holds(c, o)?);
                 }
                 let out: Vec<Binding> = (0..self.expanded.len())
                     .filter(|i| hit[self.expanded[*i]])
