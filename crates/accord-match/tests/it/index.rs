@@ -95,6 +95,22 @@ fn piece(rng: &mut StdRng, s: &str) -> String {
     chars[a..b].iter().collect()
 }
 
+/// A regular expression on parts of a value, anchored at the start, the end, both or
+/// neither, so that prefix probes, suffix probes and the fallback all occur.
+fn regex(rng: &mut StdRng, s: &str) -> String {
+    let p = piece(rng, s).replace('.', "[.]");
+    let q = piece(rng, s).replace('.', "[.]");
+    match rng.random_range(0..7) {
+        0 => format!("^{}", piece(rng, s).replace('.', "\\\\.")),
+        1 => format!("{p}$"),
+        2 => format!("^{p}.*{q}$"),
+        3 => format!("(?i)^{}", p.to_uppercase()),
+        4 => format!("^({p}|{q})[a-z]*$"),
+        5 => format!("(?:{p}|{q})\\z"),
+        _ => p,
+    }
+}
+
 fn like(rng: &mut StdRng, s: &str) -> String {
     let p = piece(rng, s);
     let form = match rng.random_range(0..5) {
@@ -131,10 +147,7 @@ fn comparison(rng: &mut StdRng) -> String {
             format!("{path} {not}ISSUBSET {}", quoted(NETS.choose(rng).unwrap()))
         }
         7 => format!("{path} != {}", quoted(value)),
-        8 => format!(
-            "{path} {not}MATCHES {}",
-            quoted(&format!("^{}", piece(rng, value).replace('.', "\\\\.")))
-        ),
+        8 => format!("{path} {not}MATCHES {}", quoted(&regex(rng, value))),
         _ => format!("EXISTS {path}"),
     }
 }
