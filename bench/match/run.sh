@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs the pattern-matching benchmark: Accord's accord-pattern (release build, in process)
 # against stix2-matcher 3.0.0, the same patterns and observed data, one after the other.
+# With `index` as the first argument it runs the indicator-index mode instead, which has no
+# peer and needs no Python (see README.md):
+#   bench/match/run.sh index --indicators 10000000 --observables 10000000
 #
 # Uses <repo>/.venv-bench (made here if missing, as bench/taxii/run.sh makes it) and installs
 # bench/match/requirements.txt into it (again only when that file or the interpreter
@@ -15,6 +18,12 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 die() { printf 'bench/match/run.sh: error: %s\n' "$*" >&2; exit 1; }
+
+if [[ "${1:-}" == index ]]; then
+    cargo build --release -p bench-match || die "cargo build --release failed"
+    target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+    exec "$target_dir/release/bench-match" "$@"
+fi
 
 if [[ -n "${PYTHON:-}" ]]; then
     python="$PYTHON"

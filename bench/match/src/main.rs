@@ -14,9 +14,14 @@
 //!
 //! Both sides must give the same answer on every common pair, or the run fails: the
 //! benchmark is also a differential test at scale.
+//!
+//! `bench-match index` is the second part (module `index`): millions of indicators filed in
+//! `accord-match`'s index, then millions of observables looked up in it.
 
 #[path = "../../common.rs"]
 mod common;
+mod index;
+mod index_workload;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -26,14 +31,31 @@ use std::time::{Duration, Instant};
 use crate::common::{fmt_rate, machine, repo_root, utc_now};
 use accord_pattern::{Matcher, Observation};
 use anyhow::{Context, Result, bail};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
 #[command(
     name = "bench-match",
-    about = "Accord's pattern matcher against stix2-matcher 3.0.0, same patterns and observed data, one run."
+    about = "Accord's pattern matcher against stix2-matcher 3.0.0, same patterns and observed data, one run.",
+    args_conflicts_with_subcommands = true
 )]
+struct Cli {
+    #[command(subcommand)]
+    mode: Option<Mode>,
+    #[command(flatten)]
+    patterns: Args,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Accord's indicator index alone: load N indicators of mixed types, look up M
+    /// observables, report rates and memory (no peer).
+    Index(index::Args),
+}
+
+/// Flags of the default mode, pattern evaluation against stix2-matcher.
+#[derive(clap::Args)]
 struct Args {
     /// Observed-data bundles in the workload.
     #[arg(long, default_value_t = 2_000)]
@@ -81,7 +103,14 @@ struct Reference {
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match &cli.mode {
+        Some(Mode::Index(args)) => index::run(args),
+        None => against_reference(&cli.patterns),
+    }
+}
+
+fn against_reference(args: &Args) -> Result<()> {
     let python = args
         .python
         .clone()
@@ -137,7 +166,7 @@ fn main() -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
 
-    print_header(&args, &python, py_bundles);
+    print_header(args, &python, py_bundles);
 
     // Accord, per call as stix2-matcher's match(): bundle -> observations -> evaluate.
     eprintln!("accord: {} evaluations", bundles.len() * matchers.len());

@@ -17,11 +17,24 @@
 //! | `path IN ('a', 'b')` | the exact values |
 //! | `path LIKE 'abc%…'` / `'…%xyz'` | the literal prefix `abc` (or else suffix `xyz`) |
 //! | `path ISSUBSET '10.0.0.0/8'` | the range: values inside it |
-//! | `path MATCHES '^literal…'` | the literal prefix (none if the expression has a `\|`) |
+//! | `path MATCHES '^abc…'` / `'…xyz$'` | literal prefixes (or suffixes) every match has |
 //! | `a OR b` (inside or between observations) | both sides' probes; none if a side has none |
 //! | `a AND b`, `a FOLLOWEDBY b` | the probes of one side (the most selective) |
 //! | a qualified expression | the probes of what it qualifies |
-//! | `NOT`, `!=`, `<`…, other `MATCHES`, `EXISTS`, `ISSUPERSET`, references | none |
+//! | `NOT`, `!=`, `<`…, unanchored `MATCHES`, `EXISTS`, `ISSUPERSET`, references | none |
+//!
+//! Which side of an `AND` is the most selective is not always visible in the pattern:
+//! `account_type = 'twitter' AND account_login = 'x'` has two equalities, and filing every
+//! such indicator under `twitter` would make every Twitter account a candidate for all of
+//! them. So the index passes in a cost, the number of entries already filed under a probe,
+//! and of two sides equally strong in kind the one whose probes hold fewer entries wins.
+//!
+//! A `MATCHES` expression anchored at the start (`^`, `\A`) has, by the literal extraction of
+//! `regex-syntax` (the parser of the `regex` crate that evaluates it), a finite set of
+//! literals one of which begins every match; anchored at the end (`$`, `\z`), one of which
+//! ends every match. Those become prefix or suffix probes (the set with the longer shortest
+//! literal, when both ends are anchored). Anything less certain leaves the expression
+//! without probes.
 //!
 //! A pattern with no probes at all is evaluated against every observable of the object types
 //! it names (the *fallback*): correct, but its cost grows with the number of such patterns,
@@ -143,11 +156,15 @@ fn canonical_comparison(c: &Comparison) -> Comparison {
     }
 }
 
-/// The plan for a canonical pattern.
-pub(crate) fn plan(pattern: &Pattern) -> Plan {
+/// How many entries are already filed under a probe.
+pub(crate) type Cost<'a> = &'a dyn Fn(&Keyed) -> usize;
+
+/// The plan for a canonical pattern; `cost` tells, of alternatives that must all hold, which
+/// to file under.
+pub(crate) fn plan(pattern: &Pattern, cost: Cost<'_>) -> Plan {
     let mut types = BTreeSet::new();
     collect_types(&pattern.expr, &mut types);
-    match obs_keys(&pattern.expr) {
+    match obs_keys(&pattern.expr, cost) {
         Some((keys, exact)) => Plan {
             keys: Some(keys),
             exact,
@@ -187,8 +204,10 @@ fn collect_cmp_types(e: &ComparisonExpr, out: &mut BTreeSet<String>) {
 
 type Keys = (Vec<Keyed>, bool);
 
-/// Of alternatives that must all hold, the probes of the most selective one.
-fn best(options: impl Iterator<Item = Option<Keys>>) -> Option<Keys> {
+/// Of alternatives that must all hold, the probes of the most selective one: the fewest
+/// probes that are not exact values, then the fewest entries already under its probes, then
+/// the fewest probes.
+fn best(options: impl Iterator<Item = Option<Keys>>, cost: Cost<'_>) -> Option<Keys> {
     options
         .flatten()
         .min_by_key(|(keys, _)| {
@@ -196,7 +215,8 @@ fn best(options: impl Iterator<Item = Option<Keys>>) -> Option<Keys> {
                 .iter()
                 .filter(|k| !matches!(k.probe, Probe::Exact(_)))
                 .count();
-            (weak, keys.len())
+            let filed: usize = keys.iter().map(cost).sum();
+            (weak, filed, keys.len())
         })
         .map(|(keys, _)| (keys, false))
 }
@@ -213,21 +233,23 @@ fn union(options: impl Iterator<Item = Option<Keys>>) -> Option<Keys> {
     Some((all, exact))
 }
 
-fn obs_keys(e: &ObservationExpr) -> Option<Keys> {
+fn obs_keys(e: &ObservationExpr, cost: Cost<'_>) -> Option<Keys> {
     match e {
-        ObservationExpr::Observation(c) => cmp_keys(c),
-        ObservationExpr::Or(v) => union(v.iter().map(obs_keys)),
-        ObservationExpr::And(v) | ObservationExpr::FollowedBy(v) => best(v.iter().map(obs_keys)),
-        ObservationExpr::Qualified(inner, _) => obs_keys(inner).map(|(k, _)| (k, false)),
+        ObservationExpr::Observation(c) => cmp_keys(c, cost),
+        ObservationExpr::Or(v) => union(v.iter().map(|e| obs_keys(e, cost))),
+        ObservationExpr::And(v) | ObservationExpr::FollowedBy(v) => {
+            best(v.iter().map(|e| obs_keys(e, cost)), cost)
+        }
+        ObservationExpr::Qualified(inner, _) => obs_keys(inner, cost).map(|(k, _)| (k, false)),
     }
 }
 
-fn cmp_keys(e: &ComparisonExpr) -> Option<Keys> {
+fn cmp_keys(e: &ComparisonExpr, cost: Cost<'_>) -> Option<Keys> {
     match e {
         ComparisonExpr::Comparison(c) => comparison_keys(c),
         ComparisonExpr::Exists(_) => None,
-        ComparisonExpr::Or(v) => union(v.iter().map(cmp_keys)),
-        ComparisonExpr::And(v) => best(v.iter().map(cmp_keys)),
+        ComparisonExpr::Or(v) => union(v.iter().map(|e| cmp_keys(e, cost))),
+        ComparisonExpr::And(v) => best(v.iter().map(|e| cmp_keys(e, cost)), cost),
     }
 }
 
@@ -283,49 +305,55 @@ fn comparison_keys(c: &Comparison) -> Option<Keys> {
             let probe = like_probe(s)?;
             Some((vec![keyed(probe, c.to_string())], false))
         }
-        (Operator::Matches, Constant::String(re)) => {
-            let prefix = regex_prefix(re)?;
-            Some((vec![keyed(Probe::Prefix(prefix), c.to_string())], false))
-        }
         (Operator::IsSubset, Constant::String(s)) => {
             let (addr, len) = normalize::ip_network(s)?;
             Some((vec![keyed(Probe::Cidr(addr, len), c.to_string())], false))
+        }
+        (Operator::Matches, Constant::String(s)) => {
+            let clause = c.to_string();
+            let keys = regex_probes(s)?
+                .into_iter()
+                .map(|probe| keyed(probe, clause.clone()))
+                .collect();
+            Some((keys, false))
         }
         _ => None,
     }
 }
 
-/// The literal text every match of an anchored regular expression starts with: `^login\.`
-/// gives `login.`. Conservative: it stops at the first character that is not plainly
-/// literal, drops a character a quantifier may remove, and gives nothing for an
-/// unanchored expression or one with an alternation (which could leave the anchor behind).
-fn regex_prefix(re: &str) -> Option<String> {
-    let rest = re.strip_prefix('^')?;
-    if re.contains('|') {
-        return None;
-    }
-    let mut out = String::new();
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        let lit = match c {
-            // `\.` is a literal dot; `\d`, `\w`, `\b`, `\x41`… are not plain literals.
-            '\\' => match chars.next() {
-                Some(n) if n.is_ascii_punctuation() => n,
-                _ => break,
-            },
-            '.' | '[' | ']' | '(' | ')' | '*' | '+' | '?' | '{' | '}' | '^' | '$' => break,
-            c => c,
-        };
-        match chars.peek() {
-            Some('*' | '?' | '{') => break,
-            Some('+') => {
-                out.push(lit);
-                break;
+/// The prefix (or suffix) probes of a regular expression anchored at its start (or end):
+/// literals one of which every match begins (or ends) with. `None` when it is anchored at
+/// neither end, when the set of literals is not finite, or when one of them is empty.
+fn regex_probes(re: &str) -> Option<Vec<Probe>> {
+    use regex_syntax::hir::Look;
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+    let hir = regex_syntax::Parser::new().parse(re).ok()?;
+    let looks = hir.properties();
+    let make: fn(String) -> Probe = Probe::Prefix;
+    let start = looks.look_set_prefix().contains(Look::Start);
+    let prefix = start.then_some((ExtractKind::Prefix, make));
+    let make: fn(String) -> Probe = Probe::Suffix;
+    let end = looks.look_set_suffix().contains(Look::End);
+    let suffix = end.then_some((ExtractKind::Suffix, make));
+    [prefix, suffix]
+        .into_iter()
+        .flatten()
+        .filter_map(|(kind, probe)| {
+            let seq = Extractor::new().kind(kind).extract(&hir);
+            let literals = seq.literals()?;
+            let shortest = seq.min_literal_len()?;
+            if literals.is_empty() || shortest == 0 {
+                return None;
             }
-            _ => out.push(lit),
-        }
-    }
-    (!out.is_empty()).then_some(out)
+            let probes = literals
+                .iter()
+                .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok().map(probe))
+                .collect::<Option<Vec<_>>>()?;
+            Some((shortest, probes))
+        })
+        .max_by_key(|(shortest, probes)| (*shortest, std::cmp::Reverse(probes.len())))
+        .map(|(_, probes)| probes)
 }
 
 /// The literal prefix of a `LIKE` pattern, or else its literal suffix.

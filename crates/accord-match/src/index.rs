@@ -1,12 +1,15 @@
 //! The indicator index: patterns filed under their probes, looked up by observable.
 //!
-//! Every probe of every pattern ([`crate::compile`]) becomes one key of one hash map: the
+//! Every probe of every pattern ([`crate::compile`]) becomes one key of a hash map: the
 //! probe kind, the interned field (object type and path) and the value. Looking an object up
 //! reads, for each indexed field of its type, its value at that field and probes the map:
 //! once for the exact value, once per distinct prefix or suffix length filed on that field,
 //! and once per distinct CIDR length. The cost depends on how many *distinct* lengths and
 //! fields there are, never on how many patterns are filed, so ten million indicators cost
-//! what ten do. Patterns without probes sit in a per-type fallback list and are evaluated
+//! about what ten do. Exact values go in one map and prefixes, suffixes and ranges in a
+//! second: there are far fewer of those, and a domain name may be probed for a dozen suffix
+//! lengths, so those probes should hit a table small enough to stay in cache rather than
+//! one of ten million keys. Patterns without probes sit in a per-type fallback list and are evaluated
 //! against every object of their types; [`Stats::fallback`] counts them so a deployment can
 //! see when that list grows.
 //!
@@ -131,7 +134,10 @@ const CIDR: u8 = 3;
 pub struct Index<M> {
     entries: Vec<Option<Entry<M>>>,
     free: Vec<u32>,
+    /// Exact values.
     map: HashMap<Box<[u8]>, Postings>,
+    /// Prefixes, suffixes and ranges.
+    affix: HashMap<Box<[u8]>, Postings>,
     fields: Vec<Field>,
     field_ids: HashMap<(String, Vec<String>), u32>,
     fields_by_type: HashMap<String, Vec<u32>>,
@@ -145,6 +151,7 @@ impl<M> Default for Index<M> {
             entries: Vec::new(),
             free: Vec::new(),
             map: HashMap::new(),
+            affix: HashMap::new(),
             fields: Vec::new(),
             field_ids: HashMap::new(),
             fields_by_type: HashMap::new(),
@@ -159,6 +166,19 @@ fn key(kind: u8, field: u32, value: &[u8], buf: &mut Vec<u8>) {
     buf.push(kind);
     buf.extend_from_slice(&field.to_le_bytes());
     buf.extend_from_slice(value);
+}
+
+/// The key a probe on a field is filed under.
+fn probe_key(field: u32, probe: &Probe, buf: &mut Vec<u8>) {
+    match probe {
+        Probe::Exact(v) => key(EXACT, field, v.as_bytes(), buf),
+        Probe::Prefix(v) => key(PREFIX, field, v.as_bytes(), buf),
+        Probe::Suffix(v) => key(SUFFIX, field, v.as_bytes(), buf),
+        Probe::Cidr(addr, len) => {
+            key(CIDR, field, &[], buf);
+            net_bytes(*addr, *len, buf);
+        }
+    }
 }
 
 fn net_bytes(addr: IpAddr, len: u8, buf: &mut Vec<u8>) {
@@ -178,7 +198,7 @@ impl<M> Index<M> {
     /// Counts of what is filed.
     pub fn stats(&self) -> Stats {
         Stats {
-            keys: self.map.len(),
+            keys: self.map.len() + self.affix.len(),
             ..self.stats
         }
     }
@@ -194,7 +214,7 @@ impl<M> Index<M> {
     /// Files a pattern (put into canonical form here) with its payload.
     pub fn insert(&mut self, pattern: &Pattern, meta: M) -> Result<EntryId, IndexError> {
         let canonical = compile::canonical(pattern);
-        let plan = compile::plan(&canonical);
+        let plan = compile::plan(&canonical, &|k| self.filed(k));
         let check = if plan.exact {
             None
         } else {
@@ -230,21 +250,14 @@ impl<M> Index<M> {
                     let mut buf = Vec::new();
                     let f = &mut self.fields[field as usize];
                     match &k.probe {
-                        Probe::Exact(v) => key(EXACT, field, v.as_bytes(), &mut buf),
-                        Probe::Prefix(v) => {
-                            *f.prefix_lens.entry(v.len()).or_default() += 1;
-                            key(PREFIX, field, v.as_bytes(), &mut buf);
-                        }
-                        Probe::Suffix(v) => {
-                            *f.suffix_lens.entry(v.len()).or_default() += 1;
-                            key(SUFFIX, field, v.as_bytes(), &mut buf);
-                        }
+                        Probe::Exact(_) => {}
+                        Probe::Prefix(v) => *f.prefix_lens.entry(v.len()).or_default() += 1,
+                        Probe::Suffix(v) => *f.suffix_lens.entry(v.len()).or_default() += 1,
                         Probe::Cidr(addr, len) => {
                             *f.cidr_lens.entry((addr.is_ipv4(), *len)).or_default() += 1;
-                            key(CIDR, field, &[], &mut buf);
-                            net_bytes(*addr, *len, &mut buf);
                         }
                     }
+                    probe_key(field, &k.probe, &mut buf);
                     let clause = if plan.exact {
                         REBUILT
                     } else {
@@ -255,7 +268,8 @@ impl<M> Index<M> {
                         clause,
                     };
                     let buf = buf.into_boxed_slice();
-                    match self.map.get_mut(&buf) {
+                    let table = self.table_mut(&buf);
+                    match table.get_mut(&buf) {
                         Some(Postings::Many(v)) => v.push(posting),
                         Some(p @ Postings::One(_)) => {
                             if let Postings::One(first) = *p {
@@ -263,7 +277,7 @@ impl<M> Index<M> {
                             }
                         }
                         None => {
-                            self.map.insert(buf.clone(), Postings::One(posting));
+                            table.insert(buf.clone(), Postings::One(posting));
                         }
                     }
                     keys.push(buf);
@@ -290,6 +304,38 @@ impl<M> Index<M> {
         Ok(EntryId(slot))
     }
 
+    /// The map a key belongs in, by its kind (its first byte).
+    fn table(&self, key: &[u8]) -> &HashMap<Box<[u8]>, Postings> {
+        if key.first() == Some(&EXACT) {
+            &self.map
+        } else {
+            &self.affix
+        }
+    }
+
+    fn table_mut(&mut self, key: &[u8]) -> &mut HashMap<Box<[u8]>, Postings> {
+        if key.first() == Some(&EXACT) {
+            &mut self.map
+        } else {
+            &mut self.affix
+        }
+    }
+
+    /// How many entries are filed under a probe now.
+    fn filed(&self, k: &compile::Keyed) -> usize {
+        let Some(&field) = self
+            .field_ids
+            .get(&(k.object_type.clone(), k.steps.clone()))
+        else {
+            return 0;
+        };
+        let mut buf = Vec::new();
+        probe_key(field, &k.probe, &mut buf);
+        self.table(&buf)
+            .get(buf.as_slice())
+            .map_or(0, |p| p.as_slice().len())
+    }
+
     fn field(&mut self, object_type: &str, steps: &[String]) -> u32 {
         let k = (object_type.to_owned(), steps.to_vec());
         if let Some(id) = self.field_ids.get(&k) {
@@ -314,7 +360,8 @@ impl<M> Index<M> {
         let entry = self.entries.get_mut(id.0 as usize)?.take()?;
         for k in entry.keys.iter() {
             let mut now_empty = false;
-            if let Some(p) = self.map.get_mut(k) {
+            let table = self.table_mut(k);
+            if let Some(p) = table.get_mut(k) {
                 match p {
                     Postings::One(one) => now_empty = one.entry == id.0,
                     Postings::Many(v) => {
@@ -328,7 +375,7 @@ impl<M> Index<M> {
                 }
             }
             if now_empty {
-                self.map.remove(k);
+                table.remove(k);
             }
             self.forget_length(k);
         }
@@ -401,7 +448,7 @@ impl<M> Index<M> {
                 let bytes = value.as_bytes();
                 let mut probe = |kind: u8, part: &[u8], out: &mut Vec<(u32, Clause)>| {
                     key(kind, fid, part, &mut buf);
-                    if let Some(p) = self.map.get(buf.as_slice()) {
+                    if let Some(p) = self.table(&buf).get(buf.as_slice()) {
                         for posting in p.as_slice() {
                             let clause = if posting.clause == REBUILT {
                                 Clause::Equal(fid)

@@ -95,6 +95,29 @@ fn piece(rng: &mut StdRng, s: &str) -> String {
     chars[a..b].iter().collect()
 }
 
+/// A regular expression on parts of a value, anchored at the start, the end, both or
+/// neither, with quantifiers that make a character optional, classes, groups and
+/// alternations, so that prefix probes, suffix probes and the fallback all occur.
+fn regex(rng: &mut StdRng, s: &str) -> String {
+    let p = piece(rng, s).replace('.', "[.]");
+    let q = piece(rng, s).replace('.', "[.]");
+    match rng.random_range(0..14) {
+        0 => format!("^{}", piece(rng, s).replace('.', "\\\\.")),
+        1 => format!("{p}$"),
+        2 => format!("^{p}.*{q}$"),
+        3 => format!("(?i)^{}", p.to_uppercase()),
+        4 => format!("^({p}|{q})[a-z]*$"),
+        5 => format!("(?:{p}|{q})\\z"),
+        6 => format!("^{p}?{q}"),
+        7 => format!("^{p}*"),
+        8 => format!("^{p}+x?"),
+        9 => format!("^{p}|{q}"),
+        10 => format!("^\\w{p}"),
+        11 => format!("{p}[a-z]"),
+        _ => p,
+    }
+}
+
 fn like(rng: &mut StdRng, s: &str) -> String {
     let p = piece(rng, s);
     let form = match rng.random_range(0..5) {
@@ -105,24 +128,6 @@ fn like(rng: &mut StdRng, s: &str) -> String {
         _ => s.to_owned(),
     };
     quoted(&form)
-}
-
-/// A regular expression about a value: anchored or not, with literal dots, quantifiers that
-/// make a character optional, classes, groups and alternations.
-fn regex(rng: &mut StdRng, value: &str) -> String {
-    let p = piece(rng, value).replace('.', "\\.");
-    let q = piece(rng, value).replace('.', "\\.");
-    match rng.random_range(0..9) {
-        0 => format!("^{p}"),
-        1 => format!("^{p}.*{q}$"),
-        2 => format!("^{p}?{q}"),
-        3 => format!("^{p}*"),
-        4 => format!("^{p}+x?"),
-        5 => format!("^({p}|{q})"),
-        6 => format!("^{p}|{q}"),
-        7 => format!("^\\w{p}"),
-        _ => format!("{p}[a-z]"),
-    }
 }
 
 fn comparison(rng: &mut StdRng) -> String {

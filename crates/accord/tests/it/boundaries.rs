@@ -50,7 +50,7 @@ fn pattern_depends_on_stix_json_and_a_linear_time_regex_only() {
 }
 
 #[test]
-fn match_depends_on_stix_pattern_and_the_url_and_public_suffix_crates_only() {
+fn match_depends_on_stix_pattern_url_public_suffix_and_regex_syntax_only() {
     check(
         "accord-match",
         &[
@@ -61,6 +61,7 @@ fn match_depends_on_stix_pattern_and_the_url_and_public_suffix_crates_only() {
             "url",
             "idna",
             "psl",
+            "regex-syntax",
         ],
     );
 }
