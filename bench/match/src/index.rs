@@ -262,7 +262,7 @@ fn from_text(
     let clock = Instant::now();
     for (text, planted_on) in items {
         let obs = parse_observable(text).with_context(|| format!("observable {text:?}"))?;
-        let hits = index.match_object(obs.sco(), seen, |_, _| true);
+        let hits = index.match_object(obs.sco_value(), seen, |_, _| true);
         tally(&mut pass, index, &hits, *planted_on);
     }
     pass.elapsed = clock.elapsed();
@@ -275,7 +275,7 @@ fn prebuilt(index: &Index<u32>, seen: &Timestamp, items: &[(Observable, Option<u
     let mut pass = Pass::default();
     let clock = Instant::now();
     for (obs, planted_on) in items {
-        let hits = index.match_object(obs.sco(), seen, |_, _| true);
+        let hits = index.match_object(obs.sco_value(), seen, |_, _| true);
         tally(&mut pass, index, &hits, *planted_on);
     }
     pass.elapsed = clock.elapsed();

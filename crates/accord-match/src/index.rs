@@ -19,7 +19,8 @@
 //! read it), and every lookup takes a filter over it, applied before any evaluation, so
 //! what a caller may not see costs nothing and is never evaluated on its data.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use accord_pattern::{EvalError, Matcher, Observation, Pattern};
@@ -124,6 +125,16 @@ struct Field {
     cidr_lens: BTreeMap<(bool, u8), usize>,
 }
 
+/// The hash maps of the index: foldhash, seeded per process, several times faster than
+/// SipHash on short keys. Keys come from the indicators members publish and from the
+/// observables they look up, not from anonymous parties.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+thread_local! {
+    /// The buffer lookups build keys in, reused so that a lookup allocates nothing.
+    static KEY: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(256));
+}
+
 const EXACT: u8 = 0;
 const PREFIX: u8 = 1;
 const SUFFIX: u8 = 2;
@@ -150,12 +161,12 @@ impl<M> Default for Index<M> {
         Index {
             entries: Vec::new(),
             free: Vec::new(),
-            map: HashMap::new(),
-            affix: HashMap::new(),
+            map: HashMap::default(),
+            affix: HashMap::default(),
             fields: Vec::new(),
-            field_ids: HashMap::new(),
-            fields_by_type: HashMap::new(),
-            fallback: HashMap::new(),
+            field_ids: HashMap::default(),
+            fields_by_type: HashMap::default(),
+            fallback: HashMap::default(),
             stats: Stats::default(),
         }
     }
@@ -435,10 +446,21 @@ impl<M> Index<M> {
     /// fallback entries of its type. `out` gets `(entry, clause text)`; an entry may appear
     /// more than once.
     fn candidates(&self, object: &Map<String, Value>, out: &mut Vec<(u32, Clause)>) {
-        let Some(ty) = object.get("type").and_then(Value::as_str) else {
+        KEY.with(|buf| match buf.try_borrow_mut() {
+            Ok(mut buf) => self.candidates_in(object, out, &mut buf),
+            Err(_) => self.candidates_in(object, out, &mut Vec::new()),
+        });
+    }
+
+    fn candidates_in(
+        &self,
+        object: &Map<String, Value>,
+        out: &mut Vec<(u32, Clause)>,
+        buf: &mut Vec<u8>,
+    ) {
+        let Some(ty) = get(object, "type").and_then(Value::as_str) else {
             return;
         };
-        let mut buf = Vec::with_capacity(128);
         if let Some(fields) = self.fields_by_type.get(ty) {
             for &fid in fields {
                 let f = &self.fields[fid as usize];
@@ -447,8 +469,8 @@ impl<M> Index<M> {
                 };
                 let bytes = value.as_bytes();
                 let mut probe = |kind: u8, part: &[u8], out: &mut Vec<(u32, Clause)>| {
-                    key(kind, fid, part, &mut buf);
-                    if let Some(p) = self.table(&buf).get(buf.as_slice()) {
+                    key(kind, fid, part, buf);
+                    if let Some(p) = self.table(buf).get(buf.as_slice()) {
                         for posting in p.as_slice() {
                             let clause = if posting.clause == REBUILT {
                                 Clause::Equal(fid)
@@ -486,9 +508,9 @@ impl<M> Index<M> {
                         if v4 != addr.is_ipv4() || len > own {
                             continue;
                         }
-                        let mut part = Vec::with_capacity(17);
-                        net_bytes(mask(addr, len), len, &mut part);
-                        probe(CIDR, &part, out);
+                        let mut part = [0u8; 17];
+                        let n = net_into(mask(addr, len), len, &mut part);
+                        probe(CIDR, &part[..n], out);
                     }
                 }
             }
@@ -519,24 +541,28 @@ impl<M> Index<M> {
         }
     }
 
-    /// The indicators one object (a canonical SCO, see [`crate::normalize::sco`]) hits when
-    /// seen once at `seen`, among the entries `visible` accepts.
+    /// The indicators one object (a canonical SCO, see [`crate::normalize::sco`]; a JSON
+    /// object) hits when seen once at `seen`, among the entries `visible` accepts.
     pub fn match_object(
         &self,
-        object: &Map<String, Value>,
+        object: &Value,
         seen: &Timestamp,
         mut visible: impl FnMut(EntryId, &M) -> bool,
     ) -> Vec<Hit> {
+        let Some(map) = object.as_object() else {
+            return Vec::new();
+        };
         let mut cands = Vec::new();
-        self.candidates(object, &mut cands);
+        self.candidates(map, &mut cands);
         if cands.is_empty() {
             return Vec::new();
         }
-        cands.sort_by_key(|(e, c)| (*e, c.rank()));
-        cands.dedup_by_key(|(e, _)| *e);
-        let value = Value::Object(object.clone());
+        if cands.len() > 1 {
+            cands.sort_unstable_by_key(|(e, c)| (*e, c.rank()));
+            cands.dedup_by_key(|(e, _)| *e);
+        }
         let mut hits = Vec::new();
-        let mut observation = None;
+        let observation = [Observation::seen_once(seen, vec![("0", object)])];
         for (e, clause) in cands {
             let Some(entry) = self.entries.get(e as usize).and_then(Option::as_ref) else {
                 continue;
@@ -547,17 +573,7 @@ impl<M> Index<M> {
             let evaluated = match &entry.check {
                 None => false,
                 Some(check) => {
-                    let obs = observation.get_or_insert_with(|| {
-                        Observation::new(seen.clone(), seen.clone(), 1, vec![("0", &value)])
-                    });
-                    let Ok(obs) = obs.as_ref() else {
-                        continue;
-                    };
-                    if !check
-                        .matcher
-                        .matches(std::slice::from_ref(obs))
-                        .unwrap_or(false)
-                    {
+                    if !check.matcher.matches(&observation).unwrap_or(false) {
                         continue;
                     }
                     true
@@ -565,7 +581,7 @@ impl<M> Index<M> {
             };
             hits.push(Hit {
                 entry: EntryId(e),
-                clause: self.clause_text(entry, clause, object),
+                clause: self.clause_text(entry, clause, map),
                 evaluated,
                 object: 0,
             });
@@ -646,11 +662,39 @@ impl Clause {
 /// The string at a path of plain properties, if there is one.
 fn read<'a>(object: &'a Map<String, Value>, steps: &[String]) -> Option<&'a str> {
     let (first, rest) = steps.split_first()?;
-    let mut cur = object.get(first)?;
+    let mut cur = get(object, first)?;
     for step in rest {
-        cur = cur.as_object()?.get(step)?;
+        cur = get(cur.as_object()?, step)?;
     }
     cur.as_str()
+}
+
+/// A property of a small object, found by a scan of its keys: cheaper than the hashed lookup
+/// of an order-preserving map for the handful of properties an observable has.
+fn get<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if object.len() > 16 {
+        return object.get(key);
+    }
+    object
+        .iter()
+        .find(|(k, _)| k.as_str() == key)
+        .map(|(_, v)| v)
+}
+
+/// An address range as key bytes (length, then the network's octets) into `out`; returns
+/// how many bytes were written.
+fn net_into(addr: IpAddr, len: u8, out: &mut [u8; 17]) -> usize {
+    out[0] = len;
+    match addr {
+        IpAddr::V4(a) => {
+            out[1..5].copy_from_slice(&a.octets());
+            5
+        }
+        IpAddr::V6(a) => {
+            out[1..17].copy_from_slice(&a.octets());
+            17
+        }
+    }
 }
 
 fn equal_clause(object_type: &str, steps: &[String], value: &str) -> String {

@@ -22,8 +22,8 @@ pub const MAX_LINE: usize = 64 * 1024;
 pub enum Item {
     /// An observable given as text.
     Observable(Observable),
-    /// A whole cyber-observable object, in canonical form.
-    Object(Map<String, Value>),
+    /// A whole cyber-observable object, in canonical form (always a JSON object).
+    Object(Value),
 }
 
 /// Why a line holds no observable.
@@ -77,7 +77,7 @@ pub fn item_of_object(map: &Map<String, Value>) -> Result<Item, InputError> {
         return Ok(Item::Observable(normalize::parse_observable(s)?));
     }
     match map.get("type") {
-        Some(Value::String(_)) => Ok(Item::Object(normalize::sco(map)?)),
+        Some(Value::String(_)) => Ok(Item::Object(Value::Object(normalize::sco(map)?))),
         _ => Err(InputError::Shape(
             "a JSON line must be a STIX cyber-observable with a `type`, or {\"observable\": \"type:value\"}".into(),
         )),

@@ -158,10 +158,14 @@ fn trimmed<'a>(kind: &str, s: &'a str) -> Result<&'a str, NormError> {
 /// `a.example/` are the same URL.
 #[derive(Debug, Clone)]
 pub struct Observable {
-    sco: Map<String, Value>,
+    /// Always a JSON object: kept as a [`Value`] so that it can be evaluated without a copy.
+    sco: Value,
     value: String,
     text: String,
 }
+
+/// What [`Observable::sco`] gives for an observable that is not an object (none is).
+static NO_OBJECT: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
 impl PartialEq for Observable {
     fn eq(&self, other: &Self) -> bool {
@@ -186,13 +190,18 @@ impl fmt::Display for Observable {
 impl Observable {
     /// The canonical SCO: `type` plus the properties that identify it, without an id.
     pub fn sco(&self) -> &Map<String, Value> {
+        self.sco.as_object().unwrap_or(&NO_OBJECT)
+    }
+
+    /// The canonical SCO as a JSON value, as [`crate::Index::match_object`] takes it.
+    pub fn sco_value(&self) -> &Value {
         &self.sco
     }
 
     /// The SCO type: `url`, `domain-name`, `ipv4-addr`, `ipv6-addr`, `email-addr`, `file` or
     /// `user-account`.
     pub fn kind(&self) -> &str {
-        match self.sco.get("type") {
+        match self.sco().get("type") {
             Some(Value::String(t)) => t,
             _ => "",
         }
@@ -223,7 +232,11 @@ impl Observable {
         sco.insert("type".to_owned(), Value::String(kind.to_owned()));
         sco.insert("value".to_owned(), Value::String(value.clone()));
         let text = format!("{kind}:{value}");
-        Observable { sco, value, text }
+        Observable {
+            sco: Value::Object(sco),
+            value,
+            text,
+        }
     }
 
     /// A file known by one digest; `algorithm` is canonical and `digest` normalised.
@@ -235,7 +248,7 @@ impl Observable {
         sco.insert("hashes".to_owned(), Value::Object(hashes));
         let text = format!("{}:{digest}", hash_prefix(algorithm));
         Observable {
-            sco,
+            sco: Value::Object(sco),
             value: digest,
             text,
         }
@@ -258,7 +271,11 @@ impl Observable {
                 (id, text)
             }
         };
-        Observable { sco, value, text }
+        Observable {
+            sco: Value::Object(sco),
+            value,
+            text,
+        }
     }
 
     /// An address or range observable of the right family.

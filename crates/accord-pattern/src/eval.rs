@@ -249,6 +249,17 @@ impl<'a> Observation<'a> {
         })
     }
 
+    /// One observation of `objects`, seen once at `at`: how a single observable becomes
+    /// something a pattern can be evaluated against.
+    pub fn seen_once(at: &Timestamp, objects: Vec<(&'a str, &'a Value)>) -> Self {
+        Observation {
+            first: at.nanos(),
+            last: at.nanos(),
+            number_observed: 1,
+            objects,
+        }
+    }
+
     fn with_fields(f: &Fields<'_>, objects: Vec<(&'a str, &'a Value)>) -> Result<Self, EvalError> {
         let time = |key: &str, v: Option<&Value>| -> Result<i128, EvalError> {
             let text = v
@@ -314,6 +325,8 @@ pub fn matches(pattern: &Pattern, observed: &[Observation]) -> Result<bool, Eval
 #[derive(Debug, Clone)]
 pub struct Matcher {
     root: OExpr,
+    /// Whether the pattern is `[...]` or an `OR` of such: [`Matcher::matches_single`].
+    single: bool,
     /// How many observations one binding of the whole pattern can use at most.
     width: u64,
 }
@@ -372,7 +385,12 @@ impl Matcher {
     pub fn new(pattern: &Pattern) -> Result<Self, EvalError> {
         let root = prepare_obs(&pattern.expr)?;
         let width = width(&root);
-        Ok(Matcher { root, width })
+        let single = is_single(&root);
+        Ok(Matcher {
+            root,
+            single,
+            width,
+        })
     }
 
     /// Whether the pattern matches the observations.
@@ -388,8 +406,8 @@ impl Matcher {
         let copies = |o: &Observation| {
             usize::try_from(o.number_observed.min(self.width)).unwrap_or(usize::MAX)
         };
-        if let Some(items) = single_observations(&self.root) {
-            return self.matches_single(&items, observed, copies);
+        if self.single {
+            return self.matches_single(observed, copies);
         }
         for (i, o) in observed.iter().enumerate() {
             let copies = copies(o);
@@ -407,9 +425,8 @@ impl Matcher {
     /// general path would build is still counted, so errors and limits are the same.
     fn matches_single(
         &self,
-        items: &[&CExpr],
         observed: &[Observation],
-        copies: impl Fn(&Observation) -> usize,
+        copies: impl Fn(&Observation) -> usize + Copy,
     ) -> Result<bool, EvalError> {
         let mut total = 0usize;
         for o in observed {
@@ -419,35 +436,49 @@ impl Matcher {
             }
         }
         let mut built = 0usize;
-        for c in items {
+        single_hits(&self.root, observed, copies, &mut built)?;
+        Ok(built > 0)
+    }
+}
+
+/// Whether a pattern is `[...]` or an `OR` of such (at any nesting).
+fn is_single(e: &OExpr) -> bool {
+    match e {
+        OExpr::Obs(_) => true,
+        OExpr::Or(items) => items.iter().all(is_single),
+        _ => false,
+    }
+}
+
+/// For a pattern [`is_single`]: adds to `built` the bindings the general evaluation would
+/// build, in its order, stopping where it would stop.
+fn single_hits(
+    e: &OExpr,
+    observed: &[Observation],
+    copies: impl Fn(&Observation) -> usize + Copy,
+    built: &mut usize,
+) -> Result<(), EvalError> {
+    match e {
+        OExpr::Obs(c) => {
             let mut hits = 0usize;
             for o in observed {
                 if holds(c, o)? {
                     hits = hits.saturating_add(copies(o));
                 }
             }
-            built = built.saturating_add(hits);
-            if built > MAX_BINDINGS {
+            *built = built.saturating_add(hits);
+            if *built > MAX_BINDINGS {
                 return Err(EvalError::TooManyBindings(MAX_BINDINGS));
             }
+            Ok(())
         }
-        Ok(built > 0)
-    }
-}
-
-/// The comparison expressions of a pattern that is `[...]` or an `OR` of such (at any
-/// nesting), or `None`.
-fn single_observations(e: &OExpr) -> Option<Vec<&CExpr>> {
-    match e {
-        OExpr::Obs(c) => Some(vec![c]),
         OExpr::Or(items) => {
-            let mut out = Vec::new();
             for item in items {
-                out.extend(single_observations(item)?);
+                single_hits(item, observed, copies, built)?;
             }
-            Some(out)
+            Ok(())
         }
-        _ => None,
+        _ => Ok(()),
     }
 }
 

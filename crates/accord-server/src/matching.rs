@@ -367,7 +367,7 @@ impl Matching<'_> {
         for (i, o) in all.iter().enumerate() {
             let hits = self
                 .index
-                .match_object(o.sco(), &self.seen, |_, m| self.accept(m));
+                .match_object(o.sco_value(), &self.seen, |_, m| self.accept(m));
             if hits.is_empty() {
                 continue;
             }
@@ -389,15 +389,19 @@ impl Matching<'_> {
         }
     }
 
-    /// Matches one whole cyber-observable object (canonical) read from a JSON line.
-    pub fn object(&mut self, out: &mut Vec<u8>, line_no: usize, object: &Map<String, Value>) {
+    /// Matches one whole cyber-observable object (canonical, a JSON object) read from a JSON
+    /// line.
+    pub fn object(&mut self, out: &mut Vec<u8>, line_no: usize, object: &Value) {
         let hits = self
             .index
             .match_object(object, &self.seen, |_, m| self.accept(m));
+        let Some(map) = object.as_object() else {
+            return;
+        };
         if hits.is_empty() {
             return;
         }
-        let as_observable = observable_of(object);
+        let as_observable = observable_of(map);
         let kg = as_observable
             .as_ref()
             .and_then(|o| self.known_good.check(o));
@@ -405,7 +409,7 @@ impl Matching<'_> {
         head.insert("line".into(), json!(line_no));
         match &as_observable {
             Some(o) => head.insert("observable".into(), json!(o.to_string())),
-            None => head.insert("object".into(), Value::Object(object.clone())),
+            None => head.insert("object".into(), object.clone()),
         };
         self.report(out, &head, hits, kg);
     }

@@ -257,7 +257,7 @@ fn index_finds_exactly_what_evaluating_every_pattern_finds() {
             let obs = Observation::new(seen(), seen(), 1, vec![("0", &value)]).unwrap();
             let hidden = rng.random_range(0..150usize);
             let got: BTreeSet<usize> = index
-                .match_object(&obj, &seen(), |_, m| *m != hidden)
+                .match_object(&value, &seen(), |_, m| *m != hidden)
                 .into_iter()
                 .map(|h| *index.meta(h.entry).unwrap())
                 .collect();

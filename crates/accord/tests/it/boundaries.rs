@@ -50,7 +50,7 @@ fn pattern_depends_on_stix_json_and_a_linear_time_regex_only() {
 }
 
 #[test]
-fn match_depends_on_stix_pattern_url_public_suffix_and_regex_syntax_only() {
+fn match_depends_on_stix_pattern_url_public_suffix_regex_syntax_and_foldhash_only() {
     check(
         "accord-match",
         &[
@@ -62,6 +62,7 @@ fn match_depends_on_stix_pattern_url_public_suffix_and_regex_syntax_only() {
             "idna",
             "psl",
             "regex-syntax",
+            "foldhash",
         ],
     );
 }
