@@ -228,10 +228,14 @@ impl Observable {
 
     /// An observable whose SCO is `{"type": kind, "value": value}`; `value` is canonical.
     fn simple(kind: &str, value: String) -> Observable {
-        let mut sco = Map::new();
+        let mut sco = Map::with_capacity(2);
         sco.insert("type".to_owned(), Value::String(kind.to_owned()));
         sco.insert("value".to_owned(), Value::String(value.clone()));
-        let text = format!("{kind}:{value}");
+        // Concatenated rather than formatted: this runs once per observable matched.
+        let mut text = String::with_capacity(kind.len() + 1 + value.len());
+        text.push_str(kind);
+        text.push(':');
+        text.push_str(&value);
         Observable {
             sco: Value::Object(sco),
             value,
@@ -297,7 +301,13 @@ enum Account {
 pub fn parse_observable(text: &str) -> Result<Observable, NormError> {
     let t = trimmed("observable", text)?;
     if let Some((prefix, rest)) = t.split_once(':') {
-        let prefix = prefix.trim().to_ascii_lowercase();
+        let prefix = prefix.trim();
+        // Most prefixes arrive in lower case already: no copy for those.
+        let prefix: std::borrow::Cow<'_, str> = if prefix.bytes().any(|b| b.is_ascii_uppercase()) {
+            prefix.to_ascii_lowercase().into()
+        } else {
+            prefix.into()
+        };
         if let Some(obs) = typed(&prefix, rest)? {
             return Ok(obs);
         }
@@ -677,6 +687,27 @@ fn profile(u: &url::Url) -> Option<Observable> {
 pub fn domain(s: &str) -> Result<String, NormError> {
     let t = trimmed("domain-name", s)?;
     let t = t.strip_suffix('.').unwrap_or(t);
+    // Letters, digits, hyphens, underscores and dots with no `xn--` label: the IDNA mapping
+    // only lower-cases these, so do just that.
+    let plain = t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain
+        && !t
+            .split('.')
+            .any(|l| l.len() >= 4 && l[..4].eq_ignore_ascii_case("xn--"))
+    {
+        let lower = t.to_ascii_lowercase();
+        check_ascii_domain(&lower).map_err(|reason| invalid("domain-name", t, reason))?;
+        return Ok(lower);
+    }
+    domain_by_idna(t)
+}
+
+/// [`domain`] through the full IDNA mapping (also the reference its fast path is tested
+/// against).
+#[doc(hidden)]
+pub fn domain_by_idna(t: &str) -> Result<String, NormError> {
     let ascii =
         idna::domain_to_ascii_cow(t.as_bytes(), idna::AsciiDenyList::EMPTY).map_err(|_| {
             invalid(

@@ -1224,3 +1224,27 @@ mod robust {
         );
     }
 }
+
+#[test]
+fn the_plain_ascii_fast_path_for_domains_agrees_with_the_idna_mapping() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    const ALPHABET: &[u8] = b"abcXYZ019-_..";
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut checked = 0;
+    for _ in 0..20_000 {
+        let len = rng.random_range(1..20);
+        let s: String = (0..len)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect();
+        let fast = normalize::domain(&s);
+        let t = s.trim();
+        let slow = normalize::domain_by_idna(t.strip_suffix('.').unwrap_or(t));
+        assert_eq!(fast.is_ok(), slow.is_ok(), "{s:?}: {fast:?} vs {slow:?}");
+        if let (Ok(a), Ok(b)) = (&fast, &slow) {
+            assert_eq!(a, b, "{s:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "only {checked} valid names drawn");
+}
