@@ -262,7 +262,7 @@ fn from_text(
     let clock = Instant::now();
     for (text, planted_on) in items {
         let obs = parse_observable(text).with_context(|| format!("observable {text:?}"))?;
-        let hits = index.match_object(obs.sco_value(), seen, |_, _| true);
+        let hits = index.match_observable(&obs, seen, |_, _| true);
         tally(&mut pass, index, &hits, *planted_on);
     }
     pass.elapsed = clock.elapsed();
@@ -275,7 +275,7 @@ fn prebuilt(index: &Index<u32>, seen: &Timestamp, items: &[(Observable, Option<u
     let mut pass = Pass::default();
     let clock = Instant::now();
     for (obs, planted_on) in items {
-        let hits = index.match_object(obs.sco_value(), seen, |_, _| true);
+        let hits = index.match_observable(obs, seen, |_, _| true);
         tally(&mut pass, index, &hits, *planted_on);
     }
     pass.elapsed = clock.elapsed();
@@ -450,19 +450,23 @@ impl Report<'_> {
             );
         };
         row(
-            "text -> parse_observable -> match_object",
+            "text -> parse_observable -> match_observable",
             1,
             &self.text_one,
         );
-        row("match_object on a prepared Observable", 1, &self.built_one);
+        row(
+            "match_observable on a prepared Observable",
+            1,
+            &self.built_one,
+        );
         if self.threads > 1 {
             row(
-                "text -> parse_observable -> match_object",
+                "text -> parse_observable -> match_observable",
                 self.threads,
                 &self.text_all,
             );
             row(
-                "match_object on a prepared Observable",
+                "match_observable on a prepared Observable",
                 self.threads,
                 &self.built_all,
             );

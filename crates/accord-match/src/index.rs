@@ -28,6 +28,7 @@ use accord_stix::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::compile::{self, Probe};
+use crate::normalize::Observable;
 use crate::normalize::{ip_network, mask};
 
 /// The handle of one pattern in an [`Index`].
@@ -445,26 +446,21 @@ impl<M> Index<M> {
     /// The candidates one object raises: every posting of every probe it passes, plus the
     /// fallback entries of its type. `out` gets `(entry, clause text)`; an entry may appear
     /// more than once.
-    fn candidates(&self, object: &Map<String, Value>, out: &mut Vec<(u32, Clause)>) {
+    fn candidates(&self, object: Source<'_>, out: &mut Vec<(u32, Clause)>) {
         KEY.with(|buf| match buf.try_borrow_mut() {
             Ok(mut buf) => self.candidates_in(object, out, &mut buf),
             Err(_) => self.candidates_in(object, out, &mut Vec::new()),
         });
     }
 
-    fn candidates_in(
-        &self,
-        object: &Map<String, Value>,
-        out: &mut Vec<(u32, Clause)>,
-        buf: &mut Vec<u8>,
-    ) {
-        let Some(ty) = get(object, "type").and_then(Value::as_str) else {
+    fn candidates_in(&self, object: Source<'_>, out: &mut Vec<(u32, Clause)>, buf: &mut Vec<u8>) {
+        let Some(ty) = object.kind() else {
             return;
         };
         if let Some(fields) = self.fields_by_type.get(ty) {
             for &fid in fields {
                 let f = &self.fields[fid as usize];
-                let Some(value) = read(object, &f.steps) else {
+                let Some(value) = object.read(&f.steps) else {
                     continue;
                 };
                 let bytes = value.as_bytes();
@@ -520,11 +516,11 @@ impl<M> Index<M> {
         }
     }
 
-    fn clause_text(&self, entry: &Entry<M>, clause: Clause, object: &Map<String, Value>) -> String {
+    fn clause_text(&self, entry: &Entry<M>, clause: Clause, object: Source<'_>) -> String {
         match clause {
             Clause::Equal(fid) => {
                 let f = &self.fields[fid as usize];
-                let value = read(object, &f.steps).unwrap_or_default();
+                let value = object.read(&f.steps).unwrap_or_default();
                 equal_clause(&f.object_type, &f.steps, value)
             }
             Clause::Stored(i) => entry
@@ -547,13 +543,41 @@ impl<M> Index<M> {
         &self,
         object: &Value,
         seen: &Timestamp,
-        mut visible: impl FnMut(EntryId, &M) -> bool,
+        visible: impl FnMut(EntryId, &M) -> bool,
     ) -> Vec<Hit> {
         let Some(map) = object.as_object() else {
             return Vec::new();
         };
+        self.match_one(Source::Map(map), || object, seen, visible)
+    }
+
+    /// The indicators an observable hits when seen once at `seen`, among the entries
+    /// `visible` accepts: [`Index::match_object`] on its SCO, except that a simple observable
+    /// (a type and a value) is looked up by its value and its SCO is built only if a
+    /// candidate must be evaluated.
+    pub fn match_observable(
+        &self,
+        obs: &Observable,
+        seen: &Timestamp,
+        visible: impl FnMut(EntryId, &M) -> bool,
+    ) -> Vec<Hit> {
+        if obs.is_simple() {
+            let source = Source::Simple(obs.kind(), obs.value());
+            self.match_one(source, || obs.sco_value(), seen, visible)
+        } else {
+            self.match_object(obs.sco_value(), seen, visible)
+        }
+    }
+
+    fn match_one<'v>(
+        &self,
+        source: Source<'_>,
+        object: impl FnOnce() -> &'v Value,
+        seen: &Timestamp,
+        mut visible: impl FnMut(EntryId, &M) -> bool,
+    ) -> Vec<Hit> {
         let mut cands = Vec::new();
-        self.candidates(map, &mut cands);
+        self.candidates(source, &mut cands);
         if cands.is_empty() {
             return Vec::new();
         }
@@ -562,7 +586,8 @@ impl<M> Index<M> {
             cands.dedup_by_key(|(e, _)| *e);
         }
         let mut hits = Vec::new();
-        let observation = [Observation::seen_once(seen, vec![("0", object)])];
+        let mut object = Some(object);
+        let mut observation: Option<[Observation<'v>; 1]> = None;
         for (e, clause) in cands {
             let Some(entry) = self.entries.get(e as usize).and_then(Option::as_ref) else {
                 continue;
@@ -573,7 +598,15 @@ impl<M> Index<M> {
             let evaluated = match &entry.check {
                 None => false,
                 Some(check) => {
-                    if !check.matcher.matches(&observation).unwrap_or(false) {
+                    if observation.is_none()
+                        && let Some(make) = object.take()
+                    {
+                        observation = Some([Observation::seen_once(seen, vec![("0", make())])]);
+                    }
+                    let Some(observed) = &observation else {
+                        continue;
+                    };
+                    if !check.matcher.matches(observed).unwrap_or(false) {
                         continue;
                     }
                     true
@@ -581,7 +614,7 @@ impl<M> Index<M> {
             };
             hits.push(Hit {
                 entry: EntryId(e),
-                clause: self.clause_text(entry, clause, map),
+                clause: self.clause_text(entry, clause, source),
                 evaluated,
                 object: 0,
             });
@@ -603,7 +636,7 @@ impl<M> Index<M> {
         let mut scratch = Vec::new();
         for (n, object) in objects.into_iter().enumerate() {
             scratch.clear();
-            self.candidates(object, &mut scratch);
+            self.candidates(Source::Map(object), &mut scratch);
             cands.extend(scratch.drain(..).map(|(e, c)| (e, c, n, object)));
         }
         cands.sort_by_key(|(e, c, n, _)| (*e, c.rank(), *n));
@@ -625,7 +658,7 @@ impl<M> Index<M> {
             match result {
                 Ok(true) => hits.push(Hit {
                     entry: EntryId(e),
-                    clause: self.clause_text(entry, clause, object),
+                    clause: self.clause_text(entry, clause, Source::Map(object)),
                     evaluated: entry.check.is_some(),
                     object: n,
                 }),
@@ -655,6 +688,32 @@ impl Clause {
             Clause::Equal(_) => 0,
             Clause::Stored(i) => 1 + i.min(u32::MAX - 2),
             Clause::Whole => u32::MAX,
+        }
+    }
+}
+
+/// What a lookup reads values from: a whole object, or a simple observable's type and value.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Map(&'a Map<String, Value>),
+    Simple(&'a str, &'a str),
+}
+
+impl<'a> Source<'a> {
+    fn kind(self) -> Option<&'a str> {
+        match self {
+            Source::Map(m) => get(m, "type").and_then(Value::as_str),
+            Source::Simple(kind, _) => Some(kind),
+        }
+    }
+
+    fn read(self, steps: &[String]) -> Option<&'a str> {
+        match self {
+            Source::Map(m) => read(m, steps),
+            Source::Simple(_, value) => match steps {
+                [only] if only == "value" => Some(value),
+                _ => None,
+            },
         }
     }
 }

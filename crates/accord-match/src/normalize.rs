@@ -158,8 +158,14 @@ fn trimmed<'a>(kind: &str, s: &'a str) -> Result<&'a str, NormError> {
 /// `a.example/` are the same URL.
 #[derive(Debug, Clone)]
 pub struct Observable {
-    /// Always a JSON object: kept as a [`Value`] so that it can be evaluated without a copy.
-    sco: Value,
+    /// The SCO type.
+    kind: &'static str,
+    /// Whether the SCO is just `{"type": kind, "value": value}`.
+    simple: bool,
+    /// The SCO, always a JSON object (a [`Value`] so that it can be evaluated without a
+    /// copy). A simple one is built only when asked for: matching reads `value` directly and
+    /// needs the object only to evaluate a pattern, which most lookups never do.
+    sco: std::sync::OnceLock<Value>,
     value: String,
     text: String,
 }
@@ -190,21 +196,29 @@ impl fmt::Display for Observable {
 impl Observable {
     /// The canonical SCO: `type` plus the properties that identify it, without an id.
     pub fn sco(&self) -> &Map<String, Value> {
-        self.sco.as_object().unwrap_or(&NO_OBJECT)
+        self.sco_value().as_object().unwrap_or(&NO_OBJECT)
     }
 
     /// The canonical SCO as a JSON value, as [`crate::Index::match_object`] takes it.
     pub fn sco_value(&self) -> &Value {
-        &self.sco
+        self.sco.get_or_init(|| {
+            let mut sco = Map::with_capacity(2);
+            sco.insert("type".to_owned(), Value::String(self.kind.to_owned()));
+            sco.insert("value".to_owned(), Value::String(self.value.clone()));
+            Value::Object(sco)
+        })
+    }
+
+    /// Whether the SCO is just a type and a `value` (a URL, domain name, address, e-mail
+    /// address), so that [`Observable::value`] is all a lookup needs.
+    pub fn is_simple(&self) -> bool {
+        self.simple
     }
 
     /// The SCO type: `url`, `domain-name`, `ipv4-addr`, `ipv6-addr`, `email-addr`, `file` or
     /// `user-account`.
     pub fn kind(&self) -> &str {
-        match self.sco().get("type") {
-            Some(Value::String(t)) => t,
-            _ => "",
-        }
+        self.kind
     }
 
     /// The canonical main value: the URL, domain name, address or range, e-mail address; the
@@ -227,17 +241,27 @@ impl Observable {
     }
 
     /// An observable whose SCO is `{"type": kind, "value": value}`; `value` is canonical.
-    fn simple(kind: &str, value: String) -> Observable {
-        let mut sco = Map::with_capacity(2);
-        sco.insert("type".to_owned(), Value::String(kind.to_owned()));
-        sco.insert("value".to_owned(), Value::String(value.clone()));
+    fn simple(kind: &'static str, value: String) -> Observable {
         // Concatenated rather than formatted: this runs once per observable matched.
         let mut text = String::with_capacity(kind.len() + 1 + value.len());
         text.push_str(kind);
         text.push(':');
         text.push_str(&value);
         Observable {
-            sco: Value::Object(sco),
+            kind,
+            simple: true,
+            sco: std::sync::OnceLock::new(),
+            value,
+            text,
+        }
+    }
+
+    /// An observable whose SCO is built already.
+    fn built(kind: &'static str, sco: Map<String, Value>, value: String, text: String) -> Self {
+        Observable {
+            kind,
+            simple: false,
+            sco: std::sync::OnceLock::from(Value::Object(sco)),
             value,
             text,
         }
@@ -251,11 +275,7 @@ impl Observable {
         sco.insert("type".to_owned(), Value::String("file".to_owned()));
         sco.insert("hashes".to_owned(), Value::Object(hashes));
         let text = format!("{}:{digest}", hash_prefix(algorithm));
-        Observable {
-            sco: Value::Object(sco),
-            value: digest,
-            text,
-        }
+        Observable::built("file", sco, digest, text)
     }
 
     /// An account on `platform` (canonical), by login or by id.
@@ -275,11 +295,7 @@ impl Observable {
                 (id, text)
             }
         };
-        Observable {
-            sco: Value::Object(sco),
-            value,
-            text,
-        }
+        Observable::built("user-account", sco, value, text)
     }
 
     /// An address or range observable of the right family.

@@ -367,7 +367,7 @@ impl Matching<'_> {
         for (i, o) in all.iter().enumerate() {
             let hits = self
                 .index
-                .match_object(o.sco_value(), &self.seen, |_, m| self.accept(m));
+                .match_observable(o, &self.seen, |_, m| self.accept(m));
             if hits.is_empty() {
                 continue;
             }

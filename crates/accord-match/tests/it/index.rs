@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use accord_match::normalize::parse_observable;
 use accord_match::{EntryId, Index, canonical};
 use accord_pattern::{Matcher, Observation, Pattern, parse};
 use accord_stix::Timestamp;
@@ -227,6 +228,7 @@ fn seen() -> Timestamp {
 fn index_finds_exactly_what_evaluating_every_pattern_finds() {
     let mut checked = 0usize;
     let mut hits = 0usize;
+    let mut simple_checked = 0usize;
     for seed in 0..30u64 {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut index = Index::new();
@@ -280,6 +282,17 @@ fn index_finds_exactly_what_evaluating_every_pattern_finds() {
                     .map(|i| patterns[*i].as_ref().unwrap().to_string())
                     .collect::<Vec<_>>(),
             );
+            // A simple observable is looked up by its value, without its SCO: the same hits.
+            if obj.len() == 2
+                && let Some(Value::String(v)) = obj.get("value")
+                && let Ok(obs) = parse_observable(&format!("{}:{v}", obj["type"].as_str().unwrap()))
+            {
+                assert!(obs.is_simple());
+                let by_object = index.match_object(obs.sco_value(), &seen(), |_, m| *m != hidden);
+                let by_value = index.match_observable(&obs, &seen(), |_, m| *m != hidden);
+                assert_eq!(by_value, by_object, "seed {seed}: {obs}");
+                simple_checked += 1;
+            }
             checked += patterns.len();
             hits += got.len();
         }
@@ -289,6 +302,7 @@ fn index_finds_exactly_what_evaluating_every_pattern_finds() {
         "too few hits ({hits}) for the comparison to mean much"
     );
     assert!(checked > 500_000);
+    assert!(simple_checked > 2000, "{simple_checked}");
 }
 
 #[test]
