@@ -1056,6 +1056,26 @@ fn holds(e: &CExpr, obs: &Observation) -> Result<bool, EvalError> {
     match e {
         CExpr::Test(path, test) => {
             let mut any = false;
+            // One plain property (`url:value`): what `select` would give, without its lists.
+            if let [PathStep::Key(k)] = path.steps.as_slice()
+                && !(k.ends_with("_hex")
+                    || k.ends_with("_bin")
+                    || k.ends_with("_ref")
+                    || k.ends_with("_refs"))
+            {
+                for (_, o) in roots(obs, path) {
+                    let child = o
+                        .as_object()
+                        .and_then(|m| m.iter().find(|(key, _)| *key == k))
+                        .map(|(_, v)| v);
+                    if let Some(child) = child
+                        && test.passes(&Val::Json(child))?
+                    {
+                        any = true;
+                    }
+                }
+                return Ok(any);
+            }
             for (_, o) in roots(obs, path) {
                 for v in select(o, &path.steps, &obs.objects)? {
                     if test.passes(&v)? {
