@@ -121,9 +121,9 @@ struct Check {
 struct Field {
     object_type: String,
     steps: Vec<String>,
-    prefix_lens: BTreeMap<usize, usize>,
-    suffix_lens: BTreeMap<usize, usize>,
-    cidr_lens: BTreeMap<(bool, u8), usize>,
+    prefix_lens: BTreeMap<usize, Lens>,
+    suffix_lens: BTreeMap<usize, Lens>,
+    cidr_lens: BTreeMap<(bool, u8), Lens>,
 }
 
 /// The hash maps of the index: foldhash, seeded per process, several times faster than
@@ -134,6 +134,58 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 thread_local! {
     /// The buffer lookups build keys in, reused so that a lookup allocates nothing.
     static KEY: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(256));
+}
+
+/// The prefix, suffix or range keys of one length on one field: how many, and a 64-Kibit
+/// filter of them, so that a lookup probes the (large) map only for lengths where its part
+/// may be filed. Bits are never cleared: after a removal the filter may say "maybe" where
+/// nothing is filed any more, which costs a probe, never a hit.
+#[derive(Debug)]
+struct Lens {
+    count: usize,
+    bits: Box<[u64]>,
+}
+
+const FILTER_WORDS: usize = 1024;
+
+impl Lens {
+    fn new() -> Self {
+        Lens {
+            count: 0,
+            bits: vec![0u64; FILTER_WORDS].into_boxed_slice(),
+        }
+    }
+
+    fn add(&mut self, part: &[u8]) {
+        let b = filter_bit(part);
+        self.count += 1;
+        if let Some(w) = self.bits.get_mut(b / 64) {
+            *w |= 1 << (b % 64);
+        }
+    }
+
+    fn may_hold(&self, part: &[u8]) -> bool {
+        let b = filter_bit(part);
+        self.bits
+            .get(b / 64)
+            .is_some_and(|w| w & (1 << (b % 64)) != 0)
+    }
+}
+
+/// A bit of the length filter for a key part: a cheap mix of its first and last eight bytes
+/// and its length (parts of one length that differ only in the middle share a bit, which
+/// only costs a probe).
+fn filter_bit(part: &[u8]) -> usize {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        let n = b.len().min(8);
+        w[..n].copy_from_slice(&b[..n]);
+        u64::from_le_bytes(w)
+    };
+    let head = word(part);
+    let tail = word(&part[part.len().saturating_sub(8)..]);
+    let h = (head ^ tail.rotate_left(31) ^ part.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 48) as usize
 }
 
 const EXACT: u8 = 0;
@@ -263,10 +315,23 @@ impl<M> Index<M> {
                     let f = &mut self.fields[field as usize];
                     match &k.probe {
                         Probe::Exact(_) => {}
-                        Probe::Prefix(v) => *f.prefix_lens.entry(v.len()).or_default() += 1,
-                        Probe::Suffix(v) => *f.suffix_lens.entry(v.len()).or_default() += 1,
+                        Probe::Prefix(v) => f
+                            .prefix_lens
+                            .entry(v.len())
+                            .or_insert_with(Lens::new)
+                            .add(v.as_bytes()),
+                        Probe::Suffix(v) => f
+                            .suffix_lens
+                            .entry(v.len())
+                            .or_insert_with(Lens::new)
+                            .add(v.as_bytes()),
                         Probe::Cidr(addr, len) => {
-                            *f.cidr_lens.entry((addr.is_ipv4(), *len)).or_default() += 1;
+                            let mut part = [0u8; 17];
+                            let n = net_into(*addr, *len, &mut part);
+                            f.cidr_lens
+                                .entry((addr.is_ipv4(), *len))
+                                .or_insert_with(Lens::new)
+                                .add(&part[..n]);
                         }
                     }
                     probe_key(field, &k.probe, &mut buf);
@@ -417,26 +482,20 @@ impl<M> Index<M> {
         let Some(f) = self.fields.get_mut(u32::from_le_bytes(*field) as usize) else {
             return;
         };
-        let dec = |m: &mut BTreeMap<_, usize>, key| {
-            if let Some(n) = m.get_mut(&key) {
-                *n -= 1;
-                if *n == 0 {
+        fn dec<K: Ord>(m: &mut BTreeMap<K, Lens>, key: K) {
+            if let Some(l) = m.get_mut(&key) {
+                l.count -= 1;
+                if l.count == 0 {
                     m.remove(&key);
                 }
             }
-        };
+        }
         match kind {
             PREFIX => dec(&mut f.prefix_lens, value.len()),
             SUFFIX => dec(&mut f.suffix_lens, value.len()),
             CIDR => {
                 if let Some((&len, addr)) = value.split_first() {
-                    let key = (addr.len() == 4, len);
-                    if let Some(n) = f.cidr_lens.get_mut(&key) {
-                        *n -= 1;
-                        if *n == 0 {
-                            f.cidr_lens.remove(&key);
-                        }
-                    }
+                    dec(&mut f.cidr_lens, (addr.len() == 4, len));
                 }
             }
             _ => {}
@@ -478,35 +537,46 @@ impl<M> Index<M> {
                     }
                 };
                 probe(EXACT, bytes, out);
-                for &len in f.prefix_lens.keys() {
+                for (&len, lens) in &f.prefix_lens {
                     if len > bytes.len() {
                         break;
                     }
-                    probe(PREFIX, &bytes[..len], out);
+                    let part = &bytes[..len];
+                    if lens.may_hold(part) {
+                        probe(PREFIX, part, out);
+                    }
                 }
                 if !f.suffix_lens.is_empty() {
                     let trimmed = bytes.strip_suffix(b"\n");
-                    for &len in f.suffix_lens.keys() {
+                    for (&len, lens) in &f.suffix_lens {
                         if len <= bytes.len() {
-                            probe(SUFFIX, &bytes[bytes.len() - len..], out);
+                            let part = &bytes[bytes.len() - len..];
+                            if lens.may_hold(part) {
+                                probe(SUFFIX, part, out);
+                            }
                         }
                         if let Some(t) = trimmed
                             && len <= t.len()
                         {
-                            probe(SUFFIX, &t[t.len() - len..], out);
+                            let part = &t[t.len() - len..];
+                            if lens.may_hold(part) {
+                                probe(SUFFIX, part, out);
+                            }
                         }
                     }
                 }
                 if !f.cidr_lens.is_empty()
                     && let Some((addr, own)) = ip_network(value)
                 {
-                    for &(v4, len) in f.cidr_lens.keys() {
+                    for (&(v4, len), lens) in &f.cidr_lens {
                         if v4 != addr.is_ipv4() || len > own {
                             continue;
                         }
                         let mut part = [0u8; 17];
                         let n = net_into(mask(addr, len), len, &mut part);
-                        probe(CIDR, &part[..n], out);
+                        if lens.may_hold(&part[..n]) {
+                            probe(CIDR, &part[..n], out);
+                        }
                     }
                 }
             }
