@@ -312,6 +312,10 @@ fn seed(store: &dyn Store, disarm: &std::path::Path) -> anyhow::Result<Seeded> {
         "  accord pull --server http://ADDR --key $KEY --collection {}",
         integrity.id
     ));
+    lines.push(
+        "  printf 'https://Columbia-Votes.info/login\\nnotice@columbia-elections-gov.com\\n203.0.113.45\\n' | accord match - --server http://ADDR --key $KEY"
+            .into(),
+    );
     lines.push("Any TAXII 2.1 client works too: discovery is at http://ADDR/taxii2/ (Basic auth: any user, the key as password).".into());
     Ok(Seeded { lines })
 }
