@@ -9,6 +9,22 @@ use serde_json::json;
 
 use crate::TAXII_MEDIA_TYPE;
 
+/// Reads a request body of at most `limit` bytes; a longer one is a 413 whose description
+/// ends with `advice` (what to send instead).
+pub(crate) async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+    advice: &str,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            format!("the body is larger than this server's limit of {limit} bytes; {advice}"),
+        )
+    })
+}
+
 /// An error response.
 #[derive(Debug)]
 pub struct ApiError {

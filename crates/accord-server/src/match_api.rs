@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::access::{self, Caller, Publisher};
+use crate::error::read_body;
 use crate::matching::{Listed, Matching};
 use crate::sightings::{check_json, json_response};
 use crate::{ApiError, AppState};
@@ -87,15 +88,12 @@ async fn add_known_good(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_json(&headers)?;
-    let bytes = axum::body::to_bytes(body, KNOWN_GOOD_BODY)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request too large",
-                format!("a known-good entry is at most {KNOWN_GOOD_BODY} bytes of JSON"),
-            )
-        })?;
+    let bytes = read_body(
+        body,
+        KNOWN_GOOD_BODY,
+        "a known-good entry is one small JSON object",
+    )
+    .await?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
     let Some(map) = v.as_object() else {
@@ -227,13 +225,7 @@ async fn post_match(
     body: Body,
 ) -> Result<Response, ApiError> {
     let limit = state.config.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request too large",
-            format!("the body is larger than this server's limit of {limit} bytes; send fewer observables per request"),
-        )
-    })?;
+    let bytes = read_body(body, limit, "send fewer observables per request").await?;
     let input = read_input(&headers, bytes, state.config.max_objects)?;
     let seen = seen_param(raw.as_deref(), state.clock.now())?;
     let now = state.clock.now().nanos();

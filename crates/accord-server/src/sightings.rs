@@ -14,7 +14,7 @@
 //! table and leave only through these endpoints.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +25,7 @@ use accord_stix::{StixId, Timestamp, time::format_nanos};
 use accord_store::{NewSighting, Sighting, SightingAggregate, StoredVersion};
 
 use crate::access::{self, Caller, Publisher};
+use crate::error::read_body;
 use crate::{ApiError, AppState};
 
 /// The id of the Accord sighting extension, which carries what STIX's `sighting` has no
@@ -335,15 +336,7 @@ async fn post_sighting(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_json(&headers)?;
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request too large",
-                format!("a sighting is at most {MAX_BODY_BYTES} bytes of JSON"),
-            )
-        })?;
+    let bytes = read_body(body, MAX_BODY_BYTES, "a sighting is one small JSON object").await?;
     let now = state.clock.now_nanos();
     // The body is checked in full before the indicator is looked up, so that a refusal says
     // nothing about whether it exists.

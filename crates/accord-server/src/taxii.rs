@@ -6,7 +6,7 @@
 //! rights, and what each read returns is cut to what [`crate::access`] allows.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,7 @@ use accord_stix::{Timestamp, time::format_nanos};
 use accord_store::{GroupId, ObjectQuery, Page, VersionFilter};
 
 use crate::access::{self, Caller, Publisher};
+use crate::error::read_body;
 use crate::ingest;
 use crate::{API_ROOT_PATH, ApiError, AppState, DISCOVERY_PATH, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
 
@@ -667,13 +668,12 @@ async fn post_objects(
         )));
     }
     let limit = state.config.max_body_bytes;
-    let bytes: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request too large",
-            format!("the body is larger than this server's max_content_length of {limit} bytes; send fewer objects per request"),
-        )
-    })?;
+    let bytes = read_body(
+        body,
+        limit,
+        "this is the API root's max_content_length; send fewer objects per request",
+    )
+    .await?;
     let max = state.config.max_objects;
     let objects = accord_stix::bundle::objects_at_most(&bytes, max).map_err(|e| match e {
         accord_stix::bundle::BundleError::TooMany(_) => ApiError::new(

@@ -67,6 +67,45 @@ fn serve(data: &Path) -> Server {
     Server { child, url }
 }
 
+/// FaceSpace (a platform, reads and publishes) and Board (an election office, reads) in the
+/// group "Election Integrity" (AMBER by default), made with `accord admin` on the data
+/// directory while the server runs; the group's membership is set once by name and once by
+/// collection id. Returns the collection id.
+fn election_group(data: &Path) -> String {
+    admin_json(
+        data,
+        &["org", "create", "FaceSpace", "--sector", "platform"],
+    );
+    admin_json(
+        data,
+        &["org", "create", "Board", "--sector", "election-office"],
+    );
+    let group = admin_json(
+        data,
+        &[
+            "group",
+            "create",
+            "Election Integrity",
+            "--default-tlp",
+            "amber",
+        ],
+    );
+    let cid = group["collection"].as_str().unwrap().to_owned();
+    admin_json(
+        data,
+        &[
+            "group",
+            "add",
+            "FaceSpace",
+            "Election Integrity",
+            "--read",
+            "--write",
+        ],
+    );
+    admin_json(data, &["group", "add", "Board", &cid, "--read"]);
+    cid
+}
+
 fn indicator(n: usize) -> Value {
     json!({
         "type": "indicator", "spec_version": "2.1",
@@ -126,37 +165,7 @@ fn publish_and_pull_against_a_running_server() {
     let data = dir.path().join("data");
     let server = serve(&data);
     // Administration works on the data directory while the server runs.
-    admin_json(
-        &data,
-        &["org", "create", "FaceSpace", "--sector", "platform"],
-    );
-    admin_json(
-        &data,
-        &["org", "create", "Board", "--sector", "election-office"],
-    );
-    let group = admin_json(
-        &data,
-        &[
-            "group",
-            "create",
-            "Election Integrity",
-            "--default-tlp",
-            "amber",
-        ],
-    );
-    let cid = group["collection"].as_str().unwrap().to_owned();
-    admin_json(
-        &data,
-        &[
-            "group",
-            "add",
-            "FaceSpace",
-            "Election Integrity",
-            "--read",
-            "--write",
-        ],
-    );
-    admin_json(&data, &["group", "add", "Board", &cid, "--read"]);
+    let cid = election_group(&data);
     let pub_key = admin_json(
         &data,
         &["key", "create", "--org", "FaceSpace", "--role", "analyst"],
@@ -268,29 +277,11 @@ fn match_against_a_running_server_sees_only_what_the_key_may_and_records_sightin
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = serve(&data);
-    for (org, sector) in [
-        ("FaceSpace", "platform"),
-        ("Board", "election-office"),
-        ("Outsider", "research"),
-    ] {
-        admin_json(&data, &["org", "create", org, "--sector", sector]);
-    }
-    let group = admin_json(
-        &data,
-        &[
-            "group",
-            "create",
-            "Election Integrity",
-            "--default-tlp",
-            "amber",
-        ],
-    );
-    let cid = group["collection"].as_str().unwrap().to_owned();
+    let cid = election_group(&data);
     admin_json(
         &data,
-        &["group", "add", "FaceSpace", &cid, "--read", "--write"],
+        &["org", "create", "Outsider", "--sector", "research"],
     );
-    admin_json(&data, &["group", "add", "Board", &cid, "--read"]);
     let key = |org: &str, role: &str| {
         admin_json(&data, &["key", "create", "--org", org, "--role", role])["key"]
             .as_str()
