@@ -4,7 +4,6 @@
 use accord_stix::Tlp;
 use accord_store::{Group, Role};
 use axum::http::StatusCode;
-use serde_json::Value;
 
 use crate::harness::*;
 
@@ -33,41 +32,6 @@ async fn sees(h: &Harness, key: &str, g: &Group, id: &str) -> bool {
         "read paths disagree for {id}: objects, manifest, object, versions, all"
     );
     listed
-}
-
-struct World {
-    h: Harness,
-    group: Group,
-    publisher: (accord_store::Org, String),
-    reader: (accord_store::Org, String),
-    no_read: (accord_store::Org, String),
-    outsider: (accord_store::Org, String),
-}
-
-fn world(default: Tlp) -> World {
-    let h = Harness::new();
-    let group = h.group("Election Integrity", default);
-    let publisher = h.member("Redline Security");
-    let reader = h.member("Board of Elections");
-    let no_read = h.member("Write-only reporter");
-    let outsider = h.member("Outsider");
-    h.join(&publisher.0, &group, true, true);
-    h.join(&reader.0, &group, true, false);
-    h.join(&no_read.0, &group, false, true);
-    World {
-        h,
-        group,
-        publisher,
-        reader,
-        no_read,
-        outsider,
-    }
-}
-
-async fn publish_one(w: &World, obj: Value) -> String {
-    let id = obj["id"].as_str().unwrap().to_owned();
-    w.h.publish(&w.publisher.1, &w.group, vec![obj]).await;
-    id
 }
 
 #[tokio::test]

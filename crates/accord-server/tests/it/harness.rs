@@ -231,3 +231,46 @@ pub fn ids(body: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// One trust group and the organisations around it, as the access, sighting and matching
+/// tests use them: a publisher (reads and writes), two readers, a member that may write but
+/// not read, and an outsider in no group.
+pub struct World {
+    pub h: Harness,
+    pub group: Group,
+    pub publisher: (Org, String),
+    pub reader: (Org, String),
+    pub other_reader: (Org, String),
+    pub no_read: (Org, String),
+    pub outsider: (Org, String),
+}
+
+pub fn world(default: Tlp) -> World {
+    let h = Harness::new();
+    let group = h.group("Election Integrity", default);
+    let publisher = h.member("Redline Security");
+    let reader = h.member("Board of Elections");
+    let other_reader = h.member("FaceSpace");
+    let no_read = h.member("Write-only reporter");
+    let outsider = h.member("Outsider");
+    h.join(&publisher.0, &group, true, true);
+    h.join(&reader.0, &group, true, false);
+    h.join(&other_reader.0, &group, true, false);
+    h.join(&no_read.0, &group, false, true);
+    World {
+        h,
+        group,
+        publisher,
+        reader,
+        other_reader,
+        no_read,
+        outsider,
+    }
+}
+
+/// Publishes one object as the world's publisher; returns its id.
+pub async fn publish_one(w: &World, obj: Value) -> String {
+    let id = obj["id"].as_str().unwrap().to_owned();
+    w.h.publish(&w.publisher.1, &w.group, vec![obj]).await;
+    id
+}

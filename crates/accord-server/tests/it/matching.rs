@@ -3,7 +3,6 @@
 //! expiry, known-good entries suppress visibly, and bad input is answered line by line.
 
 use accord_stix::Tlp;
-use accord_store::{Group, Org};
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use http_body_util::BodyExt;
@@ -77,37 +76,6 @@ fn with_pattern(mut v: Value, pattern: &str) -> Value {
     v
 }
 
-struct World {
-    h: Harness,
-    group: Group,
-    publisher: (Org, String),
-    member: (Org, String),
-    outsider: (Org, String),
-}
-
-fn world(default: Tlp) -> World {
-    let h = Harness::new();
-    let group = h.group("Election Integrity", default);
-    let publisher = h.member("Redline Security");
-    let member = h.member("Board of Elections");
-    let outsider = h.member("Outsider");
-    h.join(&publisher.0, &group, true, true);
-    h.join(&member.0, &group, true, false);
-    World {
-        h,
-        group,
-        publisher,
-        member,
-        outsider,
-    }
-}
-
-async fn publish(w: &World, obj: Value) -> String {
-    let id = obj["id"].as_str().unwrap().to_owned();
-    w.h.publish(&w.publisher.1, &w.group, vec![obj]).await;
-    id
-}
-
 #[tokio::test]
 async fn a_hit_names_indicator_clause_collection_marking_and_source() {
     let w = world(Tlp::Amber);
@@ -115,10 +83,10 @@ async fn a_hit_names_indicator_clause_collection_marking_and_source() {
         new_indicator(&[Tlp::Green.marking_ref()]),
         "[url:value = 'http://vote-example.com/login']",
     );
-    let id = publish(&w, ind).await;
+    let id = publish_one(&w, ind).await;
     let out = lines(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "HTTP://Vote-Example.COM:80/a/../login#frag\n",
     )
     .await;
@@ -145,31 +113,34 @@ async fn a_hit_names_indicator_clause_collection_marking_and_source() {
 }
 
 #[tokio::test]
-async fn green_and_amber_hits_reach_group_members_and_the_publisher_but_not_outsiders() {
+async fn green_and_amber_hits_reach_group_readers_and_the_publisher_but_not_others() {
     for tlp in [Tlp::Green, Tlp::Amber, Tlp::AmberStrict] {
         let w = world(Tlp::Clear);
-        let id = publish(&w, new_indicator(&[tlp.marking_ref()])).await;
-        for key in [&w.member.1, &w.publisher.1] {
+        let id = publish_one(&w, new_indicator(&[tlp.marking_ref()])).await;
+        for key in [&w.reader.1, &w.publisher.1] {
             assert_eq!(seen_by(&w.h, key, "example.com").await, vec![id.clone()]);
         }
-        let out = lines(&w.h, &w.outsider.1, "example.com").await;
-        assert!(out.hit_ids().is_empty(), "{tlp:?}: {:?}", out.lines);
-        assert_eq!(out.summary()["hits"], json!(0));
+        // Neither an organisation outside the group nor a member without read rights.
+        for key in [&w.outsider.1, &w.no_read.1] {
+            let out = lines(&w.h, key, "example.com").await;
+            assert!(out.hit_ids().is_empty(), "{tlp:?}: {:?}", out.lines);
+            assert_eq!(out.summary()["hits"], json!(0));
+        }
     }
 }
 
 #[tokio::test]
 async fn clear_hits_reach_everyone() {
     let w = world(Tlp::Amber);
-    let id = publish(&w, new_indicator(&[Tlp::Clear.marking_ref()])).await;
+    let id = publish_one(&w, new_indicator(&[Tlp::Clear.marking_ref()])).await;
     assert_eq!(seen_by(&w.h, &w.outsider.1, "example.com").await, vec![id]);
 }
 
 #[tokio::test]
 async fn unmarked_indicators_take_the_collection_default() {
     let w = world(Tlp::Amber);
-    let id = publish(&w, new_indicator(&[])).await;
-    assert_eq!(seen_by(&w.h, &w.member.1, "example.com").await, vec![id]);
+    let id = publish_one(&w, new_indicator(&[])).await;
+    assert_eq!(seen_by(&w.h, &w.reader.1, "example.com").await, vec![id]);
     assert!(seen_by(&w.h, &w.outsider.1, "example.com").await.is_empty());
 }
 
@@ -182,14 +153,14 @@ async fn red_hits_reach_only_named_recipients() {
         &[&recipient.0],
         false,
     );
-    let id = publish(&w, ind).await;
+    let id = publish_one(&w, ind).await;
     assert_eq!(
         seen_by(&w.h, &recipient.1, "example.com").await,
         vec![id.clone()]
     );
     assert_eq!(seen_by(&w.h, &w.publisher.1, "example.com").await, vec![id]);
     // A member of the group who is not named sees nothing.
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
     assert!(seen_by(&w.h, &w.outsider.1, "example.com").await.is_empty());
 }
 
@@ -197,9 +168,9 @@ async fn red_hits_reach_only_named_recipients() {
 async fn anonymous_hits_show_the_exchange_as_source_to_all_but_the_publisher() {
     let w = world(Tlp::Clear);
     let ind = with_sharing(new_indicator(&[Tlp::Green.marking_ref()]), &[], true);
-    publish(&w, ind).await;
+    publish_one(&w, ind).await;
     let exchange = w.h.store.exchange_identity().unwrap();
-    let member = lines(&w.h, &w.member.1, "example.com").await;
+    let member = lines(&w.h, &w.reader.1, "example.com").await;
     assert_eq!(member.hits()[0]["source"], json!(exchange));
     assert_eq!(member.hits()[0]["source_name"], json!("the exchange"));
     assert!(
@@ -216,42 +187,42 @@ async fn anonymous_hits_show_the_exchange_as_source_to_all_but_the_publisher() {
 async fn a_new_version_replaces_the_old_pattern_and_revocation_removes_it() {
     let w = world(Tlp::Clear);
     let v1 = new_indicator(&[]);
-    let id = publish(&w, v1.clone()).await;
+    let id = publish_one(&w, v1.clone()).await;
     assert_eq!(
-        seen_by(&w.h, &w.member.1, "example.com").await,
+        seen_by(&w.h, &w.reader.1, "example.com").await,
         vec![id.clone()]
     );
 
     let mut v2 = with_pattern(v1.clone(), "[domain-name:value = 'evil.test']");
     v2["modified"] = json!("2026-02-01T00:00:00.000Z");
-    publish(&w, v2.clone()).await;
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    publish_one(&w, v2.clone()).await;
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
     assert_eq!(
-        seen_by(&w.h, &w.member.1, "evil.test").await,
+        seen_by(&w.h, &w.reader.1, "evil.test").await,
         vec![id.clone()]
     );
 
     // An older version arriving late changes nothing.
     let mut old = v1.clone();
     old["modified"] = json!("2026-01-15T00:00:00.000Z");
-    publish(&w, old).await;
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    publish_one(&w, old).await;
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
 
     let mut v3 = v2.clone();
     v3["modified"] = json!("2026-03-01T00:00:00.000Z");
     v3["revoked"] = json!(true);
-    publish(&w, v3).await;
-    assert!(seen_by(&w.h, &w.member.1, "evil.test").await.is_empty());
+    publish_one(&w, v3).await;
+    assert!(seen_by(&w.h, &w.reader.1, "evil.test").await.is_empty());
 }
 
 #[tokio::test]
 async fn deleting_an_indicator_removes_its_hits_and_deleting_one_version_restores_the_previous() {
     let w = world(Tlp::Clear);
     let v1 = new_indicator(&[]);
-    let id = publish(&w, v1.clone()).await;
+    let id = publish_one(&w, v1.clone()).await;
     let mut v2 = with_pattern(v1.clone(), "[domain-name:value = 'evil.test']");
     v2["modified"] = json!("2026-02-01T00:00:00.000Z");
-    publish(&w, v2).await;
+    publish_one(&w, v2).await;
     let path = format!(
         "{}?match[version]=2026-02-01T00:00:00.000Z",
         object_path(&w.group, &id)
@@ -261,16 +232,16 @@ async fn deleting_an_indicator_removes_its_hits_and_deleting_one_version_restore
         StatusCode::OK
     );
     assert_eq!(
-        seen_by(&w.h, &w.member.1, "example.com").await,
+        seen_by(&w.h, &w.reader.1, "example.com").await,
         vec![id.clone()]
     );
-    assert!(seen_by(&w.h, &w.member.1, "evil.test").await.is_empty());
+    assert!(seen_by(&w.h, &w.reader.1, "evil.test").await.is_empty());
     let all = format!("{}?match[version]=all", object_path(&w.group, &id));
     assert_eq!(
         w.h.delete(&w.publisher.1, &all).await.status,
         StatusCode::OK
     );
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
@@ -279,31 +250,31 @@ async fn an_indicator_past_its_valid_until_no_longer_hits() {
     let mut ind = new_indicator(&[]);
     // The harness clock shows 2026-11-01T12:00:00Z.
     ind["valid_until"] = json!("2026-11-01T13:00:00Z");
-    let id = publish(&w, ind).await;
-    assert_eq!(seen_by(&w.h, &w.member.1, "example.com").await, vec![id]);
+    let id = publish_one(&w, ind).await;
+    assert_eq!(seen_by(&w.h, &w.reader.1, "example.com").await, vec![id]);
     w.h.clock.advance_secs(3600);
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
 async fn the_index_is_rebuilt_from_the_store_after_a_restart() {
     let w = world(Tlp::Clear);
-    let id = publish(&w, new_indicator(&[Tlp::Green.marking_ref()])).await;
+    let id = publish_one(&w, new_indicator(&[Tlp::Green.marking_ref()])).await;
     let World {
         h,
-        member,
+        reader,
         outsider,
         ..
     } = w;
     let h = h.reopen();
-    assert_eq!(seen_by(&h, &member.1, "example.com").await, vec![id]);
+    assert_eq!(seen_by(&h, &reader.1, "example.com").await, vec![id]);
     assert!(seen_by(&h, &outsider.1, "example.com").await.is_empty());
 }
 
 #[tokio::test]
 async fn subdomains_hit_suffix_patterns_and_urls_hit_domain_indicators_through_their_host() {
     let w = world(Tlp::Clear);
-    let suffix = publish(
+    let suffix = publish_one(
         &w,
         with_pattern(
             new_indicator(&[]),
@@ -313,13 +284,13 @@ async fn subdomains_hit_suffix_patterns_and_urls_hit_domain_indicators_through_t
     .await;
     let out = lines(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "login.vote-example.com\nxvote-example.com\n",
     )
     .await;
     assert_eq!(out.hit_ids(), vec![suffix.clone()]);
     assert_eq!(out.hits()[0]["line"], json!(1));
-    let out = lines(&w.h, &w.member.1, "https://Login.Vote-Example.com/x").await;
+    let out = lines(&w.h, &w.reader.1, "https://Login.Vote-Example.com/x").await;
     assert_eq!(out.hit_ids(), vec![suffix]);
     assert_eq!(
         out.hits()[0]["matched"],
@@ -330,18 +301,18 @@ async fn subdomains_hit_suffix_patterns_and_urls_hit_domain_indicators_through_t
 #[tokio::test]
 async fn known_good_entries_suppress_hits_and_say_so() {
     let w = world(Tlp::Clear);
-    let id = publish(&w, new_indicator(&[])).await;
+    let id = publish_one(&w, new_indicator(&[])).await;
     let store = &w.h.store;
     store
         .add_known_good(
-            Some(w.member.0.id),
+            Some(w.reader.0.id),
             "domain-name",
             "example.com",
             "our own site",
             0,
         )
         .unwrap();
-    let out = lines(&w.h, &w.member.1, "example.com").await;
+    let out = lines(&w.h, &w.reader.1, "example.com").await;
     assert!(out.hit_ids().is_empty());
     let sup: Vec<&Value> = out
         .lines
@@ -372,7 +343,7 @@ async fn known_good_entries_suppress_hits_and_say_so() {
 #[tokio::test]
 async fn a_bundle_of_observed_data_is_matched_as_a_whole() {
     let w = world(Tlp::Clear);
-    let id = publish(
+    let id = publish_one(
         &w,
         with_pattern(
             new_indicator(&[]),
@@ -398,7 +369,7 @@ async fn a_bundle_of_observed_data_is_matched_as_a_whole() {
     };
     let out = send_match(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "application/json",
         &bundle("2026-11-01T10:05:00.000Z"),
     )
@@ -414,7 +385,7 @@ async fn a_bundle_of_observed_data_is_matched_as_a_whole() {
     // Twenty minutes apart is outside the window.
     let out = send_match(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "application/json",
         &bundle("2026-11-01T10:20:00.000Z"),
     )
@@ -434,8 +405,8 @@ async fn a_bundle_of_observed_data_is_matched_as_a_whole() {
 #[tokio::test]
 async fn bad_lines_are_answered_with_their_line_numbers_and_the_rest_still_match() {
     let w = world(Tlp::Clear);
-    let id = publish(&w, new_indicator(&[])).await;
-    let out = lines(&w.h, &w.member.1, "# comment\nnot a thing!\n\nipv4-addr:300.1.1.1\n{\"type\":\"domain-name\",\"value\":\"Example.COM\"}\n{oops\n").await;
+    let id = publish_one(&w, new_indicator(&[])).await;
+    let out = lines(&w.h, &w.reader.1, "# comment\nnot a thing!\n\nipv4-addr:300.1.1.1\n{\"type\":\"domain-name\",\"value\":\"Example.COM\"}\n{oops\n").await;
     let errors: Vec<u64> = out
         .lines
         .iter()
@@ -452,11 +423,11 @@ async fn bad_lines_are_answered_with_their_line_numbers_and_the_rest_still_match
 #[tokio::test]
 async fn unsupported_content_types_and_missing_keys_are_refused() {
     let w = world(Tlp::Clear);
-    let out = send_match(&w.h, &w.member.1, "image/png", "x").await;
+    let out = send_match(&w.h, &w.reader.1, "image/png", "x").await;
     assert_eq!(out.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let out = send_match(&w.h, "acc_nonsense", "text/plain", "example.com").await;
     assert_eq!(out.status, StatusCode::UNAUTHORIZED);
-    let out = send_match(&w.h, &w.member.1, "application/json", "[1,2]").await;
+    let out = send_match(&w.h, &w.reader.1, "application/json", "[1,2]").await;
     assert_eq!(out.status, StatusCode::BAD_REQUEST);
 }
 
@@ -477,10 +448,10 @@ async fn post_json(h: &Harness, key: &str, path: &str, body: &Value) -> (StatusC
 #[tokio::test]
 async fn an_organisation_manages_its_own_known_good_list_over_http_and_no_other() {
     let w = world(Tlp::Clear);
-    let id = publish(&w, new_indicator(&[])).await;
+    let id = publish_one(&w, new_indicator(&[])).await;
     let (status, entry) = post_json(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "/v1/known-good",
         &json!({"observable": "Example.COM", "note": "our site"}),
     )
@@ -489,13 +460,13 @@ async fn an_organisation_manages_its_own_known_good_list_over_http_and_no_other(
     assert_eq!(entry["observable"], json!("domain-name:example.com"));
     let entry_id = entry["id"].as_str().unwrap().to_owned();
     // It suppresses the member's hits, not the outsider's.
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
     assert_eq!(
         seen_by(&w.h, &w.outsider.1, "example.com").await,
         vec![id.clone()]
     );
     // The member lists it; the outsider does not see it.
-    let mine = w.h.get(&w.member.1, "/v1/known-good").await;
+    let mine = w.h.get(&w.reader.1, "/v1/known-good").await;
     assert_eq!(mine.body["organisation"][0]["id"], json!(entry_id));
     let theirs = w.h.get(&w.outsider.1, "/v1/known-good").await;
     assert_eq!(theirs.body["organisation"], json!([]));
@@ -505,13 +476,13 @@ async fn an_organisation_manages_its_own_known_good_list_over_http_and_no_other(
     assert_eq!(denied.status, StatusCode::NOT_FOUND);
     let missing = w.h.delete(&w.outsider.1, "/v1/known-good/nope").await;
     assert_eq!(denied.body, missing.body);
-    assert!(seen_by(&w.h, &w.member.1, "example.com").await.is_empty());
+    assert!(seen_by(&w.h, &w.reader.1, "example.com").await.is_empty());
     // The member can.
     assert_eq!(
-        w.h.delete(&w.member.1, &path).await.status,
+        w.h.delete(&w.reader.1, &path).await.status,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(seen_by(&w.h, &w.member.1, "example.com").await, vec![id]);
+    assert_eq!(seen_by(&w.h, &w.reader.1, "example.com").await, vec![id]);
 }
 
 #[tokio::test]
@@ -519,7 +490,7 @@ async fn known_good_entries_are_checked_and_a_reader_key_may_not_add_them() {
     let w = world(Tlp::Clear);
     let (status, body) = post_json(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "/v1/known-good",
         &json!({"observable": "not a thing!"}),
     )
@@ -534,7 +505,7 @@ async fn known_good_entries_are_checked_and_a_reader_key_may_not_add_them() {
     );
     let (status, body) = post_json(
         &w.h,
-        &w.member.1,
+        &w.reader.1,
         "/v1/known-good",
         &json!({"observable": "example.com", "nots": "typo"}),
     )
@@ -544,7 +515,7 @@ async fn known_good_entries_are_checked_and_a_reader_key_may_not_add_them() {
         body["description"].as_str().unwrap().starts_with("nots:"),
         "{body}"
     );
-    let reader = w.h.key(&w.member.0, accord_store::Role::Reader);
+    let reader = w.h.key(&w.reader.0, accord_store::Role::Reader);
     let (status, _) = post_json(
         &w.h,
         &reader,

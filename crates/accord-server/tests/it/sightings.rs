@@ -3,7 +3,7 @@
 //! sighter's own).
 
 use accord_stix::Tlp;
-use accord_store::{Group, Org, Role};
+use accord_store::{Org, Role};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -13,41 +13,6 @@ const PATH: &str = "/v1/sightings";
 
 fn of(id: &str) -> String {
     format!("{PATH}?indicator={id}")
-}
-
-struct World {
-    h: Harness,
-    group: Group,
-    publisher: (Org, String),
-    reader: (Org, String),
-    other_reader: (Org, String),
-    outsider: (Org, String),
-}
-
-fn world(default: Tlp) -> World {
-    let h = Harness::new();
-    let group = h.group("Election Integrity", default);
-    let publisher = h.member("Redline Security");
-    let reader = h.member("Board of Elections");
-    let other_reader = h.member("FaceSpace");
-    let outsider = h.member("Outsider");
-    h.join(&publisher.0, &group, true, true);
-    h.join(&reader.0, &group, true, false);
-    h.join(&other_reader.0, &group, true, false);
-    World {
-        h,
-        group,
-        publisher,
-        reader,
-        other_reader,
-        outsider,
-    }
-}
-
-async fn publish_one(w: &World, obj: Value) -> String {
-    let id = obj["id"].as_str().unwrap().to_owned();
-    w.h.publish(&w.publisher.1, &w.group, vec![obj]).await;
-    id
 }
 
 async fn sight(h: &Harness, key: &str, body: Value) -> Resp {
@@ -378,12 +343,10 @@ async fn amber_indicators_are_sighted_by_group_readers() {
 #[tokio::test]
 async fn amber_indicators_outside_the_callers_groups_do_not_exist_for_it() {
     let w = world(Tlp::Clear);
-    let no_read = w.h.member("Write-only reporter");
-    w.h.join(&no_read.0, &w.group, false, true);
     for tlp in [Tlp::Green, Tlp::Amber, Tlp::AmberStrict] {
         let id = publish_one(&w, new_indicator(&[tlp.marking_ref()])).await;
         as_if_missing(&w.h, &w.outsider.1, &id).await;
-        as_if_missing(&w.h, &no_read.1, &id).await;
+        as_if_missing(&w.h, &w.no_read.1, &id).await;
     }
 }
 
