@@ -24,6 +24,10 @@ mod index;
 mod index_workload;
 mod workload;
 
+/// The allocator the `accord` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
