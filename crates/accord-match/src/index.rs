@@ -634,6 +634,9 @@ impl<M> Index<M> {
         if obs.is_simple() {
             let source = Source::Simple(obs.kind(), obs.value());
             self.match_one(source, || obs.sco_value(), seen, visible)
+        } else if let Some((algorithm, digest)) = obs.file_hash() {
+            let source = Source::Hash(algorithm, digest);
+            self.match_one(source, || obs.sco_value(), seen, visible)
         } else {
             self.match_object(obs.sco_value(), seen, visible)
         }
@@ -766,7 +769,10 @@ impl Clause {
 #[derive(Clone, Copy)]
 enum Source<'a> {
     Map(&'a Map<String, Value>),
+    /// `{"type": kind, "value": value}`.
     Simple(&'a str, &'a str),
+    /// `{"type": "file", "hashes": {algorithm: digest}}`.
+    Hash(&'a str, &'a str),
 }
 
 impl<'a> Source<'a> {
@@ -774,6 +780,7 @@ impl<'a> Source<'a> {
         match self {
             Source::Map(m) => get(m, "type").and_then(Value::as_str),
             Source::Simple(kind, _) => Some(kind),
+            Source::Hash(..) => Some("file"),
         }
     }
 
@@ -782,6 +789,10 @@ impl<'a> Source<'a> {
             Source::Map(m) => read(m, steps),
             Source::Simple(_, value) => match steps {
                 [only] if only == "value" => Some(value),
+                _ => None,
+            },
+            Source::Hash(algorithm, digest) => match steps {
+                [hashes, key] if hashes == "hashes" && key == algorithm => Some(digest),
                 _ => None,
             },
         }

@@ -162,6 +162,9 @@ pub struct Observable {
     kind: &'static str,
     /// Whether the SCO is just `{"type": kind, "value": value}`.
     simple: bool,
+    /// For a file known by one digest, its (canonical) algorithm; the SCO is then
+    /// `{"type": "file", "hashes": {algorithm: value}}`.
+    algorithm: Option<&'static str>,
     /// The SCO, always a JSON object (a [`Value`] so that it can be evaluated without a
     /// copy). A simple one is built only when asked for: matching reads `value` directly and
     /// needs the object only to evaluate a pattern, which most lookups never do.
@@ -204,9 +207,24 @@ impl Observable {
         self.sco.get_or_init(|| {
             let mut sco = Map::with_capacity(2);
             sco.insert("type".to_owned(), Value::String(self.kind.to_owned()));
-            sco.insert("value".to_owned(), Value::String(self.value.clone()));
+            match self.algorithm {
+                Some(algorithm) => {
+                    let mut hashes = Map::with_capacity(1);
+                    hashes.insert(algorithm.to_owned(), Value::String(self.value.clone()));
+                    sco.insert("hashes".to_owned(), Value::Object(hashes));
+                }
+                None => {
+                    sco.insert("value".to_owned(), Value::String(self.value.clone()));
+                }
+            }
             Value::Object(sco)
         })
+    }
+
+    /// For a file known by one digest: the canonical algorithm and the digest, all a lookup
+    /// needs.
+    pub fn file_hash(&self) -> Option<(&'static str, &str)> {
+        self.algorithm.map(|a| (a, self.value.as_str()))
     }
 
     /// Whether the SCO is just a type and a `value` (a URL, domain name, address, e-mail
@@ -250,6 +268,7 @@ impl Observable {
         Observable {
             kind,
             simple: true,
+            algorithm: None,
             sco: std::sync::OnceLock::new(),
             value,
             text,
@@ -261,6 +280,7 @@ impl Observable {
         Observable {
             kind,
             simple: false,
+            algorithm: None,
             sco: std::sync::OnceLock::from(Value::Object(sco)),
             value,
             text,
@@ -269,13 +289,19 @@ impl Observable {
 
     /// A file known by one digest; `algorithm` is canonical and `digest` normalised.
     fn file(algorithm: &'static str, digest: String) -> Observable {
-        let mut hashes = Map::new();
-        hashes.insert(algorithm.to_owned(), Value::String(digest.clone()));
-        let mut sco = Map::new();
-        sco.insert("type".to_owned(), Value::String("file".to_owned()));
-        sco.insert("hashes".to_owned(), Value::Object(hashes));
-        let text = format!("{}:{digest}", hash_prefix(algorithm));
-        Observable::built("file", sco, digest, text)
+        let prefix = hash_prefix(algorithm);
+        let mut text = String::with_capacity(prefix.len() + 1 + digest.len());
+        text.push_str(prefix);
+        text.push(':');
+        text.push_str(&digest);
+        Observable {
+            kind: "file",
+            simple: false,
+            algorithm: Some(algorithm),
+            sco: std::sync::OnceLock::new(),
+            value: digest,
+            text,
+        }
     }
 
     /// An account on `platform` (canonical), by login or by id.
@@ -972,21 +998,26 @@ pub fn email(s: &str) -> Result<String, NormError> {
 /// The STIX name of a hash algorithm given under any common spelling (`sha256`, `SHA_256`,
 /// `Sha-256` are all `SHA-256`), or `None` for an algorithm this module does not know.
 pub fn hash_algorithm(name: &str) -> Option<&'static str> {
-    let key: String = name
+    // The name lower-cased without separators, in a small buffer: every known name fits.
+    let mut buf = [0u8; 12];
+    let mut n = 0;
+    for b in name
         .trim()
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | ' '))
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    Some(match key.as_str() {
-        "md5" => "MD5",
-        "sha1" => "SHA-1",
-        "sha256" | "sha2256" => "SHA-256",
-        "sha512" | "sha2512" => "SHA-512",
-        "sha3256" => "SHA3-256",
-        "sha3512" => "SHA3-512",
-        "ssdeep" => "SSDEEP",
-        "tlsh" => "TLSH",
+        .bytes()
+        .filter(|b| !matches!(b, b'-' | b'_' | b' '))
+    {
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    Some(match &buf[..n] {
+        b"md5" => "MD5",
+        b"sha1" => "SHA-1",
+        b"sha256" | b"sha2256" => "SHA-256",
+        b"sha512" | b"sha2512" => "SHA-512",
+        b"sha3256" => "SHA3-256",
+        b"sha3512" => "SHA3-512",
+        b"ssdeep" => "SSDEEP",
+        b"tlsh" => "TLSH",
         _ => return None,
     })
 }

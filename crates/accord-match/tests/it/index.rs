@@ -52,7 +52,13 @@ const NETS: &[&str] = &[
     "2001:db8::/32",
     "2001:db8::/48",
 ];
-const HASHES: &[&str] = &["aa11", "aa12", "bb21", "cc31"];
+const HASHES: &[&str] = &[
+    "aa11",
+    "aa12",
+    "bb21",
+    "4bac27393bdd9777ce02453256c5577cd02275510b2227f473d03f533924f877",
+    "4bac27393bdd9777ce02453256c5577cd02275510b2227f473d03f533924f878",
+];
 const LOGINS: &[&str] = &["jdoe", "jdoe2", "ops_bot", "anna"];
 
 fn observable(rng: &mut StdRng) -> Map<String, Value> {
@@ -69,7 +75,12 @@ fn observable(rng: &mut StdRng) -> Map<String, Value> {
             json!({"type": ty, "value": ip})
         }
         3 => {
-            json!({"type": "file", "hashes": {"SHA-256": HASHES.choose(rng).unwrap()}, "name": "a.exe"})
+            let digest = HASHES.choose(rng).unwrap();
+            if rng.random_bool(0.5) {
+                json!({"type": "file", "hashes": {"SHA-256": digest}, "name": "a.exe"})
+            } else {
+                json!({"type": "file", "hashes": {"SHA-256": digest}})
+            }
         }
         4 => {
             json!({"type": "user-account", "account_type": "twitter", "account_login": LOGINS.choose(rng).unwrap()})
@@ -282,12 +293,20 @@ fn index_finds_exactly_what_evaluating_every_pattern_finds() {
                     .map(|i| patterns[*i].as_ref().unwrap().to_string())
                     .collect::<Vec<_>>(),
             );
-            // A simple observable is looked up by its value, without its SCO: the same hits.
-            if obj.len() == 2
-                && let Some(Value::String(v)) = obj.get("value")
-                && let Ok(obs) = parse_observable(&format!("{}:{v}", obj["type"].as_str().unwrap()))
+            // A simple observable is looked up by its value, and a file by its digest, without
+            // its SCO: the same hits.
+            let text = match (obj.len(), obj.get("value"), obj.get("hashes")) {
+                (2, Some(Value::String(v)), _) => {
+                    Some(format!("{}:{v}", obj["type"].as_str().unwrap()))
+                }
+                (2, _, Some(h)) => Some(format!("sha256:{}", h["SHA-256"].as_str().unwrap())),
+                _ => None,
+            };
+            if let Some(text) = text
+                && let Ok(obs) = parse_observable(&text)
             {
-                assert!(obs.is_simple());
+                assert!(obs.is_simple() || obs.file_hash().is_some());
+                assert_eq!(obs.sco(), &obj, "{text}");
                 let by_object = index.match_object(obs.sco_value(), &seen(), |_, m| *m != hidden);
                 let by_value = index.match_observable(&obs, &seen(), |_, m| *m != hidden);
                 assert_eq!(by_value, by_object, "seed {seed}: {obs}");
