@@ -1,0 +1,1 @@
+//! Decoding images into pixels, with limits.

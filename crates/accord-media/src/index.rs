@@ -1,0 +1,1 @@
+//! Multi-index hashing: exact search of PDQ hashes by Hamming distance.

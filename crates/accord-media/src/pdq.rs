@@ -1,0 +1,1 @@
+//! The PDQ perceptual hash.
