@@ -295,12 +295,6 @@ impl Table {
         }
     }
 
-    #[inline]
-    fn bucket(&self, key: u32) -> &[u32] {
-        let (s, e) = self.offsets.range(key);
-        self.postings.get(s..e).unwrap_or(&[])
-    }
-
     fn heap_bytes(&self) -> usize {
         self.offsets.heap_bytes() + self.postings.capacity() * size_of::<u32>()
     }
@@ -400,25 +394,36 @@ impl Segment {
 
     /// Appends `(distance, id)` for every entry within `r` of `q` (live or not, possibly
     /// more than once).
+    ///
+    /// The work goes in three passes over buffers rather than one nested loop so that the
+    /// memory accesses of one pass are independent of each other and overlap: bucket
+    /// boundaries of every look-up, then the candidates' entry numbers, then their hashes.
     fn search(&self, store: &[Stored], q: &Hash, r: u32, out: &mut Vec<(u32, u32)>) {
         if self.tables.is_empty() {
             scan(store, self.loose.iter().copied(), q, r, out);
             return;
         }
         let qw = words(q);
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut candidates: Vec<u32> = Vec::new();
         for ((part, table), radius) in self.parts.iter().zip(&self.tables).zip(self.radii(r)) {
             let Some(radius) = radius else { continue };
             let key = part.key(&qw);
-            for_each_within(part.width, radius, |mask| {
-                for &id in table.bucket(key ^ mask) {
-                    if let Some(s) = store.get(id as usize) {
-                        let d = distance(&s.0, q);
-                        if d <= r {
-                            out.push((d, id));
-                        }
-                    }
-                }
+            ranges.clear();
+            for_each_within(key, part.width, radius, &mut |probe| {
+                ranges.push(table.offsets.range(probe));
             });
+            for &(s, e) in &ranges {
+                candidates.extend_from_slice(table.postings.get(s..e).unwrap_or(&[]));
+            }
+        }
+        for &id in &candidates {
+            if let Some(s) = store.get(id as usize) {
+                let d = distance(&s.0, q);
+                if d <= r {
+                    out.push((d, id));
+                }
+            }
         }
     }
 
@@ -441,20 +446,22 @@ fn ball(width: u32, radius: u32) -> f64 {
     total
 }
 
-/// Calls `f` with every `width`-bit mask of at most `radius` set bits, fewest bits first
-/// (Gosper's hack enumerates the masks of each popcount in increasing order).
-#[inline]
-fn for_each_within(width: u32, radius: u32, mut f: impl FnMut(u32)) {
-    let limit = 1u64 << width;
-    f(0);
-    for j in 1..=radius.min(width) {
-        let mut mask: u64 = (1u64 << j) - 1;
-        while mask < limit {
-            // Below `limit <= 2^32`, so the mask fits in 32 bits.
-            f(mask as u32);
-            let low = mask & mask.wrapping_neg();
-            let ripple = mask + low;
-            mask = (((ripple ^ mask) >> 2) / low) | ripple;
+/// Calls `f` with every `width`-bit value within `radius` bits of `key`, each once.
+fn for_each_within(key: u32, width: u32, radius: u32, f: &mut impl FnMut(u32)) {
+    f(key);
+    if radius > 0 {
+        flip_from(key, 0, width, radius, f);
+    }
+}
+
+/// Calls `f` with `key` with at least one and at most `left` more of its bits
+/// `from..width` flipped.
+fn flip_from(key: u32, from: u32, width: u32, left: u32, f: &mut impl FnMut(u32)) {
+    for bit in from..width {
+        let flipped = key ^ (1 << bit);
+        f(flipped);
+        if left > 1 {
+            flip_from(flipped, bit + 1, width, left - 1, f);
         }
     }
 }
@@ -546,7 +553,11 @@ impl<T> Index<T> {
         &mut self,
         items: impl IntoIterator<Item = (Hash, T)>,
     ) -> Result<Vec<Id>, IndexError> {
-        let mut ids = Vec::new();
+        let items = items.into_iter();
+        let (lower, _) = items.size_hint();
+        self.store.reserve_exact(lower);
+        self.values.reserve_exact(lower);
+        let mut ids = Vec::with_capacity(lower);
         let mut result = Ok(());
         for (hash, value) in items {
             match self.push(hash, value) {
@@ -565,6 +576,12 @@ impl<T> Index<T> {
         let n = u32::try_from(self.store.len()).map_err(|_| IndexError::Full)?;
         if n == u32::MAX {
             return Err(IndexError::Full);
+        }
+        // Grow by an eighth rather than doubling: the hashes are most of the memory.
+        if self.store.len() == self.store.capacity() {
+            let more = (self.store.len() / 8).max(1024);
+            self.store.reserve_exact(more);
+            self.values.reserve_exact(more);
         }
         self.store.push(Stored(hash));
         self.values.push(Some(value));
