@@ -1,1 +1,757 @@
-//! Multi-index hashing: exact search of PDQ hashes by Hamming distance.
+//! Multi-index hashing: exact search of 256-bit hashes (PDQ) by Hamming distance.
+//!
+//! A hash bank holds millions of hashes and a query asks for every hash within some
+//! radius of a given one. Comparing against all of them costs a pass over the whole bank
+//! per query, so this index follows Norouzi, Punjani and Fleet ("Fast Search in Hamming
+//! Space with Multi-Index Hashing"): each hash is cut into `m` disjoint substrings, each
+//! substring has a table from its value to the entries having that value, and a query at
+//! radius `r = m·q + a` only looks up, in the first `a + 1` substrings, the values within
+//! `q` bits of the query's, and in the others those within `q - 1` bits. By the pigeonhole
+//! principle every hash within `r` is found in at least one of those look-ups, so
+//! verifying each candidate by its full Hamming distance gives exactly the answer of a
+//! linear scan, never an approximation.
+//!
+//! Why it is shaped so:
+//! - **Substring width follows the bank size.** With substrings of about `log2(n)` bits a
+//!   table bucket holds about one entry, which balances look-ups against candidates
+//!   (Norouzi's advice). A part of the index with fewer than [`MIN_TABLED`] entries is not
+//!   tabled at all but scanned.
+//! - **Memory.** Each hash is stored once (32 bytes). Each substring table stores only
+//!   entry numbers (4 bytes each) grouped by substring value, CSR-style, so no key is
+//!   stored per entry; the bucket boundaries are packed 60 to a cache line (a `u32` base
+//!   and a `u8` offset per bucket, about 1.07 bytes per bucket), falling back to plain
+//!   `u32` offsets for a substring whose buckets are too crowded for a byte. At ten million
+//!   hashes that is 11 substrings: 32 + 44 + about 12.5 bytes per hash.
+//! - **Serving while changing.** Tables are immutable once built. New entries go to a
+//!   small list that every query scans; when it fills it is merged into a "recent" part
+//!   with its own tables, and when that grows past a sixteenth of the main part
+//!   everything is rebuilt into one. Removal only marks the entry; its stale postings are
+//!   skipped at verification and dropped at the next rebuild. Ids are never reused.
+//! - **Cost model.** For large radii the look-ups outnumber the entries, so each query
+//!   compares the estimated cost of the index with a linear scan and takes the cheaper,
+//!   which also makes every radius up to 256 valid.
+
+use std::thread;
+
+/// Number of bits in a hash.
+const BITS: u32 = 256;
+/// Size the list of unindexed recent entries may reach before it is tabled.
+const PENDING_MAX: usize = 4096;
+/// Smallest number of entries worth building substring tables for; smaller parts are
+/// scanned.
+pub const MIN_TABLED: usize = 1024;
+/// Widest substring used, which bounds the size of one table to `2^26` buckets.
+const MAX_WIDTH: u32 = 26;
+/// Buckets per packed block of bucket boundaries (one 64-byte cache line).
+const BLOCK: usize = 60;
+/// Look-up cost, in units of one random memory access, of scanning one stored hash
+/// sequentially (32 bytes out of a 64-byte line, with the prefetcher's help).
+const SCAN_COST: f64 = 1.0 / 16.0;
+
+/// A 256-bit hash, most significant byte first, as PDQ produces it.
+pub type Hash = [u8; 32];
+
+/// Identifies one entry of an [`Index`]. Ids are handed out in increasing order and never
+/// reused, so a stale id of a removed entry never designates a newer one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(u32);
+
+impl Id {
+    /// The id as a number, for storing it elsewhere.
+    #[must_use]
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// An id from a number previously obtained by [`Id::get`].
+    #[must_use]
+    pub fn from_u32(n: u32) -> Self {
+        Self(n)
+    }
+
+    fn slot(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One answer to a query: an entry and its Hamming distance to the query hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Match {
+    /// Bits that differ between the query and the entry's hash (0..=256).
+    pub distance: u32,
+    /// The matching entry.
+    pub id: Id,
+}
+
+/// Why an index refused an operation.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// Every id has been handed out: an index holds at most `u32::MAX` insertions over
+    /// its lifetime, removed entries included.
+    #[error("the index is full: all {} ids have been used", u32::MAX)]
+    Full,
+}
+
+/// How a query is answered; all methods give the same answer at different costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Method {
+    /// Whichever of the others is estimated cheaper for the radius and index size.
+    #[default]
+    Auto,
+    /// Look-ups in the substring tables, whatever the radius. At large radii the number
+    /// of look-ups grows combinatorially: meant for testing and measuring.
+    Tables,
+    /// A comparison with every stored hash.
+    Scan,
+}
+
+/// A stored hash, aligned so that it never straddles a cache line.
+#[derive(Clone, Copy)]
+#[repr(align(32))]
+struct Stored(Hash);
+
+/// Hamming distance between two hashes.
+#[inline]
+fn distance(a: &Hash, b: &Hash) -> u32 {
+    let (x, _) = a.as_chunks::<8>();
+    let (y, _) = b.as_chunks::<8>();
+    x.iter()
+        .zip(y)
+        .map(|(x, y)| (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y)).count_ones())
+        .sum()
+}
+
+/// The hash as four words, most significant first, for cutting substrings.
+fn words(h: &Hash) -> [u64; 4] {
+    let (chunks, _) = h.as_chunks::<8>();
+    let mut out = [0u64; 4];
+    for (w, c) in out.iter_mut().zip(chunks) {
+        *w = u64::from_be_bytes(*c);
+    }
+    out
+}
+
+/// Where one substring lies in a hash: `width` bits read from a 128-bit window over
+/// words `word` and `word + 1`, shifted right by `shift`.
+#[derive(Clone, Copy, Debug)]
+struct Part {
+    word: usize,
+    shift: u32,
+    width: u32,
+}
+
+impl Part {
+    /// The substring of `width` bits starting at bit `start` (bit 0 is the most
+    /// significant bit of the first byte). Requires `start + width <= 256`, `width <= 32`.
+    fn new(start: u32, width: u32) -> Self {
+        let word = (start / 64) as usize;
+        let offset = start % 64;
+        Self {
+            word,
+            shift: 128 - offset - width,
+            width,
+        }
+    }
+
+    #[inline]
+    fn key(&self, w: &[u64; 4]) -> u32 {
+        let hi = u128::from(w.get(self.word).copied().unwrap_or(0));
+        let lo = u128::from(w.get(self.word + 1).copied().unwrap_or(0));
+        let window = (hi << 64) | lo;
+        let mask = (1u128 << self.width) - 1;
+        // The mask keeps at most 32 bits, so the conversion never truncates.
+        ((window >> self.shift) & mask) as u32
+    }
+}
+
+/// How to cut hashes into substrings for a part holding `n` entries: widths of about
+/// `log2(n)` bits, the wider ones first.
+fn layout(n: usize) -> Vec<Part> {
+    let log = usize::BITS - n.max(2).leading_zeros() - 1;
+    let width = log.clamp(8, MAX_WIDTH - 1);
+    let m = BITS / width;
+    let base = BITS / m;
+    let extra = BITS % m;
+    let mut parts = Vec::with_capacity(m as usize);
+    let mut start = 0;
+    for k in 0..m {
+        let w = base + u32::from(k < extra);
+        parts.push(Part::new(start, w));
+        start += w;
+    }
+    parts
+}
+
+/// A block of 60 bucket boundaries in one cache line: bucket `i` of the block starts at
+/// `base + rel[i]`.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Block {
+    base: u32,
+    rel: [u8; BLOCK],
+}
+
+/// Bucket boundaries of one substring table.
+enum Offsets {
+    /// Packed boundaries; a final block holds the total as its base.
+    Packed(Vec<Block>),
+    /// One `u32` per bucket plus the total, for tables with crowded buckets.
+    Wide(Vec<u32>),
+}
+
+impl Offsets {
+    /// Packs `wide` (one start per bucket plus the total) if every block allows it.
+    fn pack(wide: Vec<u32>) -> Self {
+        let buckets = wide.len() - 1;
+        let mut blocks = Vec::with_capacity(buckets.div_ceil(BLOCK) + 1);
+        for chunk in wide[..buckets].chunks(BLOCK) {
+            let base = chunk.first().copied().unwrap_or(0);
+            let mut rel = [0u8; BLOCK];
+            for (r, &start) in rel.iter_mut().zip(chunk) {
+                match u8::try_from(start - base) {
+                    Ok(v) => *r = v,
+                    Err(_) => return Self::Wide(wide),
+                }
+            }
+            blocks.push(Block { base, rel });
+        }
+        let total = wide.last().copied().unwrap_or(0);
+        blocks.push(Block {
+            base: total,
+            rel: [0; BLOCK],
+        });
+        Self::Packed(blocks)
+    }
+
+    /// The range of postings of bucket `key`.
+    #[inline]
+    fn range(&self, key: u32) -> (usize, usize) {
+        let key = key as usize;
+        match self {
+            Self::Packed(blocks) => {
+                let (b, i) = (key / BLOCK, key % BLOCK);
+                let Some(block) = blocks.get(b) else {
+                    return (0, 0);
+                };
+                let start = block.base + u32::from(block.rel[i]);
+                let end = if i + 1 < BLOCK {
+                    block.base + u32::from(block.rel[i + 1])
+                } else {
+                    blocks.get(b + 1).map_or(start, |n| n.base)
+                };
+                (start as usize, end as usize)
+            }
+            Self::Wide(offsets) => match (offsets.get(key), offsets.get(key + 1)) {
+                (Some(&s), Some(&e)) => (s as usize, e as usize),
+                _ => (0, 0),
+            },
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Packed(b) => b.capacity() * size_of::<Block>(),
+            Self::Wide(w) => w.capacity() * size_of::<u32>(),
+        }
+    }
+}
+
+/// The table of one substring: entry numbers grouped by substring value.
+struct Table {
+    offsets: Offsets,
+    postings: Vec<u32>,
+}
+
+impl Table {
+    /// Groups `ids` by their value of substring `part` (a counting sort, which keeps the
+    /// ids of one bucket in their given order).
+    fn build(part: Part, ids: &[u32], store: &[Stored]) -> Self {
+        let buckets = 1usize << part.width;
+        let key_of = |id: u32| {
+            store
+                .get(id as usize)
+                .map_or(0, |s| part.key(&words(&s.0)) as usize)
+        };
+        let mut starts = vec![0u32; buckets + 1];
+        for &id in ids {
+            starts[key_of(id) + 1] += 1;
+        }
+        for k in 0..buckets {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts.clone();
+        let mut postings = vec![0u32; ids.len()];
+        for &id in ids {
+            let slot = &mut next[key_of(id)];
+            postings[*slot as usize] = id;
+            *slot += 1;
+        }
+        drop(next);
+        Self {
+            offsets: Offsets::pack(starts),
+            postings,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.offsets.heap_bytes() + self.postings.capacity() * size_of::<u32>()
+    }
+}
+
+/// An immutable set of entries searched together: tabled if large enough, else scanned.
+struct Segment {
+    parts: Vec<Part>,
+    tables: Vec<Table>,
+    /// The entries when there are no tables (with tables, each table lists them all).
+    loose: Vec<u32>,
+}
+
+impl Segment {
+    fn empty() -> Self {
+        Self {
+            parts: Vec::new(),
+            tables: Vec::new(),
+            loose: Vec::new(),
+        }
+    }
+
+    /// Builds a segment over `ids`, with one thread per core for the tables.
+    fn build(ids: Vec<u32>, store: &[Stored]) -> Self {
+        if ids.len() < MIN_TABLED {
+            return Self {
+                parts: Vec::new(),
+                tables: Vec::new(),
+                loose: ids,
+            };
+        }
+        let parts = layout(ids.len());
+        let threads = thread::available_parallelism().map_or(1, usize::from);
+        let per = parts.len().div_ceil(threads);
+        let ids_ref = &ids;
+        let tables = thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|&p| Table::build(p, ids_ref, store))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut tables = Vec::with_capacity(parts.len());
+            for h in handles {
+                match h.join() {
+                    Ok(t) => tables.extend(t),
+                    // A panic while building is a bug; propagate it rather than serve a
+                    // segment missing a table.
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            tables
+        });
+        Self {
+            parts,
+            tables,
+            loose: Vec::new(),
+        }
+    }
+
+    fn ids(&self) -> &[u32] {
+        self.tables.first().map_or(&self.loose, |t| &t.postings)
+    }
+
+    fn len(&self) -> usize {
+        self.ids().len()
+    }
+
+    /// Radius to search in each substring for an overall radius `r`, or `None` for a
+    /// substring that needs no look-up.
+    fn radii(&self, r: u32) -> impl Iterator<Item = Option<u32>> + '_ {
+        let m = self.parts.len() as u32;
+        let (q, a) = (r / m.max(1), r % m.max(1));
+        (0..m).map(move |k| if k <= a { Some(q) } else { q.checked_sub(1) })
+    }
+
+    /// Estimated cost of answering at radius `r` through the tables, in random accesses.
+    fn cost(&self, r: u32) -> f64 {
+        if self.tables.is_empty() {
+            return self.loose.len() as f64 * SCAN_COST;
+        }
+        let n = self.len() as f64;
+        let mut total = 0.0;
+        for (part, radius) in self.parts.iter().zip(self.radii(r)) {
+            let Some(radius) = radius else { continue };
+            let probes = ball(part.width, radius);
+            let per_bucket = n / f64::from(part.width).exp2();
+            total += probes * (2.0 + per_bucket);
+        }
+        total
+    }
+
+    /// Appends `(distance, id)` for every entry within `r` of `q` (live or not, possibly
+    /// more than once).
+    ///
+    /// The work goes in three passes over buffers rather than one nested loop so that the
+    /// memory accesses of one pass are independent of each other and overlap: bucket
+    /// boundaries of every look-up, then the candidates' entry numbers, then their hashes.
+    fn search(&self, store: &[Stored], q: &Hash, r: u32, out: &mut Vec<(u32, u32)>) {
+        if self.tables.is_empty() {
+            scan(store, self.loose.iter().copied(), q, r, out);
+            return;
+        }
+        let qw = words(q);
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut candidates: Vec<u32> = Vec::new();
+        for ((part, table), radius) in self.parts.iter().zip(&self.tables).zip(self.radii(r)) {
+            let Some(radius) = radius else { continue };
+            let key = part.key(&qw);
+            ranges.clear();
+            for_each_within(key, part.width, radius, &mut |probe| {
+                ranges.push(table.offsets.range(probe));
+            });
+            for &(s, e) in &ranges {
+                candidates.extend_from_slice(table.postings.get(s..e).unwrap_or(&[]));
+            }
+        }
+        for &id in &candidates {
+            if let Some(s) = store.get(id as usize) {
+                let d = distance(&s.0, q);
+                if d <= r {
+                    out.push((d, id));
+                }
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.parts.capacity() * size_of::<Part>()
+            + self.tables.capacity() * size_of::<Table>()
+            + self.tables.iter().map(Table::heap_bytes).sum::<usize>()
+            + self.loose.capacity() * size_of::<u32>()
+    }
+}
+
+/// Number of `width`-bit values within `radius` bits of a given one.
+fn ball(width: u32, radius: u32) -> f64 {
+    let mut total = 0.0;
+    let mut term = 1.0;
+    for j in 0..=radius.min(width) {
+        total += term;
+        term = term * f64::from(width - j) / f64::from(j + 1);
+    }
+    total
+}
+
+/// Calls `f` with every `width`-bit value within `radius` bits of `key`, each once.
+fn for_each_within(key: u32, width: u32, radius: u32, f: &mut impl FnMut(u32)) {
+    f(key);
+    if radius > 0 {
+        flip_from(key, 0, width, radius, f);
+    }
+}
+
+/// Calls `f` with `key` with at least one and at most `left` more of its bits
+/// `from..width` flipped.
+fn flip_from(key: u32, from: u32, width: u32, left: u32, f: &mut impl FnMut(u32)) {
+    for bit in from..width {
+        let flipped = key ^ (1 << bit);
+        f(flipped);
+        if left > 1 {
+            flip_from(flipped, bit + 1, width, left - 1, f);
+        }
+    }
+}
+
+/// Appends `(distance, id)` for every id of `ids` whose hash is within `r` of `q`.
+fn scan(
+    store: &[Stored],
+    ids: impl Iterator<Item = u32>,
+    q: &Hash,
+    r: u32,
+    out: &mut Vec<(u32, u32)>,
+) {
+    for id in ids {
+        if let Some(s) = store.get(id as usize) {
+            let d = distance(&s.0, q);
+            if d <= r {
+                out.push((d, id));
+            }
+        }
+    }
+}
+
+/// An exact index of 256-bit hashes, each with a payload `T`, searchable by Hamming
+/// distance. Changes take `&mut self`; queries take `&self` and may run in parallel.
+pub struct Index<T> {
+    store: Vec<Stored>,
+    values: Vec<Option<T>>,
+    live: usize,
+    main: Segment,
+    recent: Segment,
+    /// Newest entries, not yet tabled, in increasing order; always newer than any entry
+    /// of `main` or `recent`.
+    pending: Vec<u32>,
+    /// Removed entries still listed by `main` or `recent`.
+    stale: usize,
+}
+
+impl<T> Default for Index<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Index<T> {
+    /// An empty index.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            store: Vec::new(),
+            values: Vec::new(),
+            live: 0,
+            main: Segment::empty(),
+            recent: Segment::empty(),
+            pending: Vec::new(),
+            stale: 0,
+        }
+    }
+
+    /// Number of entries (inserted and not removed).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether the index holds no entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Adds a hash with its payload. Identical hashes may be added any number of times;
+    /// each gets its own id.
+    ///
+    /// # Errors
+    /// [`IndexError::Full`] once `u32::MAX` ids have been handed out.
+    pub fn insert(&mut self, hash: Hash, value: T) -> Result<Id, IndexError> {
+        let id = self.push(hash, value)?;
+        self.settle();
+        Ok(id)
+    }
+
+    /// Adds many entries, building tables once at the end rather than as they come:
+    /// the way to load a bank. Returns their ids in order.
+    ///
+    /// # Errors
+    /// [`IndexError::Full`] once `u32::MAX` ids have been handed out; the entries added
+    /// before that stay in the index.
+    pub fn insert_many(
+        &mut self,
+        items: impl IntoIterator<Item = (Hash, T)>,
+    ) -> Result<Vec<Id>, IndexError> {
+        let items = items.into_iter();
+        let (lower, _) = items.size_hint();
+        self.store.reserve_exact(lower);
+        self.values.reserve_exact(lower);
+        let mut ids = Vec::with_capacity(lower);
+        let mut result = Ok(());
+        for (hash, value) in items {
+            match self.push(hash, value) {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.settle();
+        result.map(|()| ids)
+    }
+
+    fn push(&mut self, hash: Hash, value: T) -> Result<Id, IndexError> {
+        let n = u32::try_from(self.store.len()).map_err(|_| IndexError::Full)?;
+        if n == u32::MAX {
+            return Err(IndexError::Full);
+        }
+        // Grow by an eighth rather than doubling: the hashes are most of the memory.
+        if self.store.len() == self.store.capacity() {
+            let more = (self.store.len() / 8).max(1024);
+            self.store.reserve_exact(more);
+            self.values.reserve_exact(more);
+        }
+        self.store.push(Stored(hash));
+        self.values.push(Some(value));
+        self.pending.push(n);
+        self.live += 1;
+        Ok(Id(n))
+    }
+
+    /// Removes an entry, returning its payload, or `None` if there is no such entry.
+    pub fn remove(&mut self, id: Id) -> Option<T> {
+        let value = self.values.get_mut(id.slot())?.take()?;
+        self.live -= 1;
+        if self.pending.first().is_some_and(|&p| id.0 >= p) {
+            self.pending.retain(|&p| p != id.0);
+        } else {
+            self.stale += 1;
+            if self.stale > MIN_TABLED && self.stale > self.live / 4 {
+                self.rebuild();
+            }
+        }
+        Some(value)
+    }
+
+    /// The hash and payload of an entry.
+    #[must_use]
+    pub fn get(&self, id: Id) -> Option<(&Hash, &T)> {
+        let value = self.values.get(id.slot())?.as_ref()?;
+        let stored = self.store.get(id.slot())?;
+        Some((&stored.0, value))
+    }
+
+    /// Every entry whose hash is within `radius` bits of `hash`, nearest first, ties by
+    /// id. Exact for every radius: it equals a comparison with every entry.
+    #[must_use]
+    pub fn query(&self, hash: &Hash, radius: u32) -> Vec<Match> {
+        self.query_using(hash, radius, Method::Auto)
+    }
+
+    /// [`Index::query`] with the method chosen by the caller, to compare the methods'
+    /// speed; every method gives the same answer.
+    #[must_use]
+    pub fn query_using(&self, hash: &Hash, radius: u32, method: Method) -> Vec<Match> {
+        let mut found = Vec::new();
+        let tables = match method {
+            Method::Tables => true,
+            Method::Scan => false,
+            Method::Auto => {
+                let indexed = self.main.cost(radius) + self.recent.cost(radius);
+                indexed < self.store.len() as f64 * SCAN_COST
+            }
+        };
+        if tables {
+            self.main.search(&self.store, hash, radius, &mut found);
+            self.recent.search(&self.store, hash, radius, &mut found);
+            scan(
+                &self.store,
+                self.pending.iter().copied(),
+                hash,
+                radius,
+                &mut found,
+            );
+        } else {
+            let all = 0..u32::try_from(self.store.len()).unwrap_or(u32::MAX);
+            scan(&self.store, all, hash, radius, &mut found);
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .filter(|&(_, id)| matches!(self.values.get(id as usize), Some(Some(_))))
+            .map(|(distance, id)| Match {
+                distance,
+                id: Id(id),
+            })
+            .collect()
+    }
+
+    /// Answers many queries, spread over the available cores; the answers are in the
+    /// order of `hashes`.
+    #[must_use]
+    pub fn query_many(&self, hashes: &[Hash], radius: u32) -> Vec<Vec<Match>>
+    where
+        T: Sync,
+    {
+        let threads = thread::available_parallelism().map_or(1, usize::from);
+        if threads < 2 || hashes.len() < 2 {
+            return hashes.iter().map(|h| self.query(h, radius)).collect();
+        }
+        let per = hashes.len().div_ceil(threads);
+        thread::scope(|s| {
+            let handles: Vec<_> = hashes
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|h| self.query(h, radius))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(hashes.len());
+            for h in handles {
+                match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            out
+        })
+    }
+
+    /// Tables every entry in one part and forgets removed ones, for the fastest queries
+    /// after a batch of changes.
+    pub fn compact(&mut self) {
+        if !self.pending.is_empty() || self.recent.len() > 0 || self.stale > 0 {
+            self.rebuild();
+        }
+    }
+
+    /// An estimate of the heap memory of the index itself: stored hashes, tables and
+    /// bookkeeping, excluding the payloads (their slots in a `Vec<Option<T>>` included).
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        self.store.capacity() * size_of::<Stored>()
+            + self.values.capacity() * size_of::<Option<T>>()
+            + self.main.heap_bytes()
+            + self.recent.heap_bytes()
+            + self.pending.capacity() * size_of::<u32>()
+    }
+
+    /// Moves pending entries into tables when there are enough of them.
+    fn settle(&mut self) {
+        if self.pending.len() < PENDING_MAX {
+            return;
+        }
+        let grown = self.recent.len() + self.pending.len();
+        if grown > (self.main.len() / 16).max(PENDING_MAX * 4) {
+            self.rebuild();
+        } else {
+            let values = &self.values;
+            let mut ids: Vec<u32> = self
+                .recent
+                .ids()
+                .iter()
+                .chain(&self.pending)
+                .copied()
+                .filter(|&id| matches!(values.get(id as usize), Some(Some(_))))
+                .collect();
+            ids.sort_unstable();
+            let dropped = self.recent.len() + self.pending.len() - ids.len();
+            self.stale = self.stale.saturating_sub(dropped);
+            self.recent = Segment::build(ids, &self.store);
+            self.pending.clear();
+        }
+    }
+
+    /// Builds one segment of every live entry.
+    fn rebuild(&mut self) {
+        self.main = Segment::empty();
+        self.recent = Segment::empty();
+        self.pending.clear();
+        self.stale = 0;
+        let ids: Vec<u32> = self
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some())
+            .filter_map(|(i, _)| u32::try_from(i).ok())
+            .collect();
+        self.main = Segment::build(ids, &self.store);
+    }
+}
