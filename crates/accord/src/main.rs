@@ -4,6 +4,7 @@ mod admin;
 mod client;
 mod demo;
 mod matchcmd;
+mod media;
 mod pattern;
 mod serve;
 
@@ -46,6 +47,8 @@ enum Command {
     /// your organisation may see on a server, or against a local bundle of indicators;
     /// prints JSON lines, one per hit.
     Match(matchcmd::MatchArgs),
+    /// PDQ perceptual hashes of images, and matching them against a list of hashes.
+    Media(media::MediaArgs),
 }
 
 /// The data directory option shared by `serve` and `admin`.
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Pattern(a) => pattern::run(a),
         Command::Match(a) => matchcmd::run(a),
+        Command::Media(a) => media::run(a),
     };
     match result {
         Ok(code) => code,

@@ -375,3 +375,74 @@ fn match_against_a_running_server_sees_only_what_the_key_may_and_records_sightin
     let lines = json_lines(&out);
     assert_eq!(lines.last().unwrap()["summary"]["hits"], json!(2), "{out}");
 }
+
+/// `../shared/testdata/pdq` beside the repository, when it is there.
+fn pdq_fixtures() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/pdq");
+    if dir.join("expected.csv").exists() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: PDQ fixtures not found at {}", dir.display());
+        None
+    }
+}
+
+#[test]
+fn media_hash_prints_the_reference_hashes_of_a_folder_and_match_finds_them() {
+    let Some(fixtures) = pdq_fixtures() else {
+        return;
+    };
+    let expected: std::collections::HashMap<String, (String, String)> =
+        std::fs::read_to_string(fixtures.join("expected.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                let name = f[0].rsplit('/').next().unwrap().to_owned();
+                (name, (f[1].to_owned(), f[2].to_owned()))
+            })
+            .collect();
+    let png = fixtures.join("png");
+    let (out, err) = run_ok(&["media", "hash", png.to_str().unwrap()]);
+    let mut seen = 0;
+    for line in out.lines() {
+        let mut parts = line.splitn(3, ',');
+        let (hash, quality, path) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let name = path.rsplit('/').next().unwrap();
+        assert_eq!(
+            expected.get(name),
+            Some(&(hash.to_owned(), quality.to_owned())),
+            "{name}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 30, "{seen} images hashed: {err}");
+
+    // The listing is a hash list `match` reads as it is; an image finds itself at 0.
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("hashes.txt");
+    std::fs::write(&list, &out).unwrap();
+    let image = png.join("bridge-mods__aaa-orig.png");
+    let (found, _) = run_ok(&[
+        "media",
+        "match",
+        image.to_str().unwrap(),
+        "--hashes",
+        list.to_str().unwrap(),
+    ]);
+    let first = found.lines().next().unwrap();
+    assert!(first.starts_with("0,"), "{found}");
+    assert!(first.ends_with("bridge-mods__aaa-orig.png"), "{found}");
+    // A file that is not an image is reported, and the others still hashed.
+    std::fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
+    std::fs::copy(&image, dir.path().join("a.png")).unwrap();
+    let out = accord(&["media", "hash", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.txt"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
