@@ -505,6 +505,15 @@ pub struct Index<T> {
     stale: usize,
 }
 
+impl<T> std::fmt::Debug for Index<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("len", &self.len())
+            .field("memory_bytes", &self.memory_bytes())
+            .finish()
+    }
+}
+
 impl<T> Default for Index<T> {
     fn default() -> Self {
         Self::new()

@@ -11,6 +11,7 @@ mod error;
 pub mod ingest;
 mod match_api;
 pub mod matching;
+mod media_api;
 pub mod sightings;
 mod taxii;
 
@@ -190,6 +191,7 @@ pub fn app(state: AppState) -> Router {
     taxii::routes()
         .merge(sightings::routes())
         .merge(match_api::routes())
+        .merge(media_api::routes())
         .with_state(state)
 }
 

@@ -22,7 +22,11 @@ use accord_match::input::{self, Item};
 use accord_match::known_good::KnownGood;
 use accord_match::normalize::{self, Observable};
 use accord_match::{EntryId, Hit, Index};
-use accord_pattern::{Observation, Pattern};
+use accord_media::index::{Id as MediaId, Index as MediaIndex};
+use accord_media::pdq::PdqHash;
+use accord_pattern::{
+    ComparisonExpr, Constant, Observation, ObservationExpr, Operator, PathStep, Pattern,
+};
 use accord_stix::{Timestamp, Tlp};
 use accord_store::{GroupId, OrgId, Store, StoreError, StoredVersion};
 use serde_json::{Map, Value, json};
@@ -95,12 +99,15 @@ struct Current {
     collection: GroupId,
     version_nanos: i64,
     entry: Option<EntryId>,
+    /// The PDQ hashes its pattern names, in the media index.
+    media: Vec<MediaId>,
 }
 
 /// The index of every current indicator in the store.
 #[derive(Debug, Default)]
 pub struct Live {
     index: Index<Meta>,
+    media: MediaIndex<Meta>,
     current: HashMap<String, Vec<Current>>,
     expiry: BinaryHeap<Reverse<(i128, EntryId)>>,
     watermark: i64,
@@ -114,6 +121,12 @@ impl Live {
     /// The index.
     pub fn index(&self) -> &Index<Meta> {
         &self.index
+    }
+
+    /// The PDQ hashes of every current indicator whose pattern names one
+    /// (`[file:hashes.PDQ = '…']`), for media matching.
+    pub fn media(&self) -> &MediaIndex<Meta> {
+        &self.media
     }
 
     /// How many stored indicator versions could not be indexed (another pattern type, or a
@@ -144,6 +157,9 @@ impl Live {
             if let Some(e) = c.entry {
                 self.index.remove(e);
             }
+            for m in c.media {
+                self.media.remove(m);
+            }
         }
         for v in store.current_versions(object_id)? {
             self.apply(&v);
@@ -166,12 +182,16 @@ impl Live {
                     collection: v.collection.clone(),
                     version_nanos: v.version_nanos,
                     entry: None,
+                    media: Vec::new(),
                 });
                 list.len() - 1
             }
         };
         if let Some(old) = list[slot].entry.take() {
             self.index.remove(old);
+        }
+        for m in std::mem::take(&mut list[slot].media) {
+            self.media.remove(m);
         }
         list[slot].version_nanos = v.version_nanos;
         if v.revoked {
@@ -194,6 +214,12 @@ impl Live {
         meta.recipients = v.recipients.clone();
         meta.anonymous = v.anonymous;
         let valid_until = meta.valid_until;
+        for hash in pdq_hashes(&pattern) {
+            match self.media.insert(hash.0, meta.clone()) {
+                Ok(id) => list[slot].media.push(id),
+                Err(reason) => tracing::warn!(%reason, "PDQ hash not indexed"),
+            }
+        }
         match self.index.insert(&pattern, meta) {
             Ok(e) => {
                 list[slot].entry = Some(e);
@@ -232,11 +258,58 @@ impl Live {
                 for c in list.iter_mut() {
                     if c.entry == Some(e) {
                         c.entry = None;
+                        for id in std::mem::take(&mut c.media) {
+                            self.media.remove(id);
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// The PDQ hashes a pattern names: `file:hashes.PDQ` (any case) compared by `=` or `IN`,
+/// not negated, anywhere in the pattern.
+pub fn pdq_hashes(pattern: &Pattern) -> Vec<PdqHash> {
+    fn obs(e: &ObservationExpr, out: &mut Vec<PdqHash>) {
+        match e {
+            ObservationExpr::Observation(c) => cmp(c, out),
+            ObservationExpr::And(v) | ObservationExpr::Or(v) | ObservationExpr::FollowedBy(v) => {
+                v.iter().for_each(|e| obs(e, out));
+            }
+            ObservationExpr::Qualified(inner, _) => obs(inner, out),
+        }
+    }
+    fn cmp(e: &ComparisonExpr, out: &mut Vec<PdqHash>) {
+        match e {
+            ComparisonExpr::Comparison(c) => {
+                let is_pdq = c.path.object_type == "file"
+                    && matches!(c.path.steps.as_slice(),
+                        [PathStep::Key(h), PathStep::Key(alg)]
+                            if h == "hashes" && alg.eq_ignore_ascii_case("pdq"));
+                if !is_pdq || c.negated {
+                    return;
+                }
+                let constants = match (&c.op, &c.value) {
+                    (Operator::Eq, k @ Constant::String(_)) => std::slice::from_ref(k),
+                    (Operator::In, Constant::List(items)) => items.as_slice(),
+                    _ => &[],
+                };
+                for k in constants {
+                    if let Constant::String(s) = k
+                        && let Ok(h) = s.parse::<PdqHash>()
+                    {
+                        out.push(h);
+                    }
+                }
+            }
+            ComparisonExpr::Exists(_) => {}
+            ComparisonExpr::And(v) | ComparisonExpr::Or(v) => v.iter().for_each(|e| cmp(e, out)),
+        }
+    }
+    let mut out = Vec::new();
+    obs(&pattern.expr, &mut out);
+    out
 }
 
 /// Which known-good list an entry is on.

@@ -5,6 +5,7 @@ mod access;
 mod hardening;
 mod harness;
 mod matching;
+mod media;
 mod random;
 mod sightings;
 mod taxii;
