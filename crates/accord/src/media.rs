@@ -44,15 +44,23 @@ enum MediaCmd {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Find the hashes of a local list within a distance of an image's hash (or of a hash
-    /// given as 64 hex digits). Prints `distance,hash,label` lines, nearest first.
+    /// Find the hashes within a distance of an image's hash (or of a hash given as 64 hex
+    /// digits): those shared on a server that your organisation may see (`--server`,
+    /// `--key`), printed as `distance,hash,indicator,marking,source` lines; or those of a
+    /// local list (`--hashes`), printed as `distance,hash,label` lines. Nearest first.
     Match {
         /// An image file, or a PDQ hash.
         target: String,
-        /// The list: one hash a line, optionally followed by `,` and anything (a label;
+        /// A local list: one hash a line, optionally followed by `,` and anything (a label;
         /// `accord media hash` output works as it is).
-        #[arg(long)]
-        hashes: PathBuf,
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        hashes: Option<PathBuf>,
+        /// Server base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "ACCORD_SERVER", requires = "key")]
+        server: Option<String>,
+        /// API key.
+        #[arg(long, env = "ACCORD_KEY", hide_env_values = true)]
+        key: Option<String>,
         /// Largest Hamming distance reported (PDQ's usual threshold is 31).
         #[arg(long, default_value_t = 31)]
         threshold: u32,
@@ -85,9 +93,17 @@ pub fn run(args: MediaArgs) -> anyhow::Result<ExitCode> {
         MediaCmd::Match {
             target,
             hashes,
+            server,
+            key,
             threshold,
             quality_floor,
-        } => match_list(&target, &hashes, threshold, quality_floor),
+        } => match (hashes, server, key) {
+            (Some(list), _, _) => match_list(&target, &list, threshold, quality_floor),
+            (None, Some(server), Some(key)) => {
+                match_server(&target, &server, &key, threshold, quality_floor)
+            }
+            _ => bail!("give --hashes FILE, or --server URL and --key KEY"),
+        },
     }
 }
 
@@ -241,6 +257,71 @@ fn match_list(
         "{} of {} hashes within {threshold}",
         found.len(),
         index.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn match_server(
+    target: &str,
+    server: &str,
+    key: &str,
+    threshold: u32,
+    quality_floor: u8,
+) -> anyhow::Result<ExitCode> {
+    let url = format!(
+        "{}/v1/media/match?threshold={threshold}&quality_floor={quality_floor}",
+        server.trim_end_matches('/')
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {key}"));
+    let response = match target.parse::<PdqHash>() {
+        Ok(hash) => request.header("Content-Type", "application/json").send(
+            serde_json::json!({"hash": hash.to_string()})
+                .to_string()
+                .as_bytes(),
+        ),
+        Err(_) => {
+            let bytes = std::fs::read(target)
+                .with_context(|| format!("{target} is neither a PDQ hash nor a readable file"))?;
+            request
+                .header("Content-Type", "application/octet-stream")
+                .send(&bytes[..])
+        }
+    }
+    .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let text = response.into_body().read_to_string()?;
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("the server answered {status} with something not JSON"))?;
+    if !status.is_success() {
+        bail!(
+            "the server answered {status}: {}",
+            body["description"].as_str().unwrap_or(&text)
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    let matches = body["matches"].as_array().cloned().unwrap_or_default();
+    for m in &matches {
+        let field = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+        writeln!(
+            out,
+            "{},{},{},{},{}",
+            m["distance"],
+            field("hash"),
+            field("indicator"),
+            field("marking"),
+            field("source_name")
+        )?;
+    }
+    eprintln!(
+        "{} shared hashes within {threshold} of {}",
+        matches.len(),
+        body["hash"].as_str().unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }

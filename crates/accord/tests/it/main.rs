@@ -446,3 +446,62 @@ fn media_hash_prints_the_reference_hashes_of_a_folder_and_match_finds_them() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("notes.txt"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
+
+#[test]
+fn media_match_against_a_running_server_sees_only_what_the_key_may() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = serve(&data);
+    let cid = election_group(&data);
+    admin_json(
+        &data,
+        &["org", "create", "Outsider", "--sector", "research"],
+    );
+    let key = |org: &str| {
+        admin_json(&data, &["key", "create", "--org", org, "--role", "analyst"])["key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (publisher, board, outsider) = (key("FaceSpace"), key("Board"), key("Outsider"));
+    let hash = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    let mut ind = indicator(7);
+    ind["pattern"] = json!(format!("[file:hashes.PDQ = '{hash}']"));
+    let bundle = dir.path().join("pdq.json");
+    std::fs::write(&bundle, json!({"type": "bundle", "id": "bundle--6c8a2b4e-0000-4000-8000-000000000002", "objects": [ind]}).to_string()).unwrap();
+    run_ok(&[
+        "publish",
+        "--server",
+        &server.url,
+        "--key",
+        &publisher,
+        "--collection",
+        &cid,
+        bundle.to_str().unwrap(),
+    ]);
+    // Three bits away: found at distance 3 by a member of the (AMBER) group.
+    let near = format!("18{}", &hash[2..]);
+    let (out, _) = run_ok(&[
+        "media",
+        "match",
+        &near,
+        "--server",
+        &server.url,
+        "--key",
+        &board,
+    ]);
+    let line = out.lines().next().unwrap_or_default();
+    assert!(line.starts_with(&format!("3,{hash},indicator--")), "{out}");
+    assert!(line.ends_with(",TLP:AMBER,FaceSpace"), "{out}");
+    // Not by an organisation outside it.
+    let (out, _) = run_ok(&[
+        "media",
+        "match",
+        &near,
+        "--server",
+        &server.url,
+        "--key",
+        &outsider,
+    ]);
+    assert!(out.is_empty(), "{out}");
+}
