@@ -86,3 +86,9 @@ fn only_the_server_and_binary_know_http() {
         }
     }
 }
+
+#[test]
+fn media_depends_on_the_image_decoders_only() {
+    // Pure: no HTTP, no async, no storage; decoding is bounded by its own limits.
+    check("accord-media", &["image", "thiserror"]);
+}
