@@ -20,8 +20,10 @@
 //! Only the work that reaches the 64 × 64 result is done: the second pass along rows keeps
 //! the 64 sampled columns, and the second pass along columns runs on those columns only.
 //! Each kept value is computed by the same sequence of floating-point operations as in the
-//! reference, so the shortcut changes nothing in the output. A [`Hasher`] keeps its buffers
-//! between images.
+//! reference, so the shortcut changes nothing in the output. Passes along rows filter
+//! several rows in lock-step and passes along columns all columns at once, for independent
+//! work and memory read in order; again each value sees the reference's operations. A
+//! [`Hasher`] keeps its buffers between images.
 
 use std::fmt;
 use std::str::FromStr;
@@ -208,8 +210,9 @@ pub fn hash_luma(width: u32, height: u32, luma: &[f32]) -> Result<Hashed, PdqErr
 pub struct Hasher {
     /// The image after the first pass along rows (full size).
     full: Vec<f32>,
-    /// One row: luminance of the current row, or a row of the second pass along rows.
+    /// A block of [`LANES`] rows: luminance, or rows from the first pass along columns.
     row_in: Vec<f32>,
+    /// The same block after the second pass along rows.
     row_out: Vec<f32>,
     /// Running sums of the passes along columns, one per column.
     sums: Vec<f32>,
@@ -326,27 +329,33 @@ impl Hasher {
         let sample_rows: [usize; 64] = std::array::from_fn(|i| sample(i, h));
 
         resize(&mut self.full, w * h);
-        resize(&mut self.row_in, w);
-        resize(&mut self.row_out, w);
+        resize(&mut self.row_in, LANES * w);
+        resize(&mut self.row_out, LANES * w);
         resize(&mut self.col_row, w);
         resize(&mut self.narrow, h * 64);
         resize(&mut self.narrow_out, h * 64);
 
-        // Pass 1 along rows: luminance, then the box filter, into `full`.
-        for r in 0..h {
-            pixels.luma_row(r, w, &mut self.row_in);
-            box_1d(
-                &self.row_in,
-                &mut self.full[r * w..(r + 1) * w],
+        // Pass 1 along rows: luminance, then the box filter, into `full`, a block of rows
+        // at a time.
+        for r0 in (0..h).step_by(LANES) {
+            let rows = LANES.min(h - r0);
+            for k in 0..rows {
+                pixels.luma_row(r0 + k, w, &mut self.row_in[k * w..(k + 1) * w]);
+            }
+            box_rows(
+                &self.row_in[..rows * w],
+                &mut self.full[r0 * w..(r0 + rows) * w],
+                w,
                 window_rows,
             );
         }
 
-        // Pass 1 along columns, streamed row by row; each finished row goes through pass 2
-        // along rows at once, of which the 64 sampled columns are kept.
+        // Pass 1 along columns, streamed row by row; each block of finished rows goes through
+        // pass 2 along rows at once, of which the 64 sampled columns are kept.
         {
             let Hasher {
                 full,
+                row_in,
                 row_out,
                 sums,
                 col_row,
@@ -355,10 +364,23 @@ impl Hasher {
             } = self;
             let full: &[f32] = full;
             box_columns(full, w, h, window_cols, sums, col_row, |r, row| {
-                box_1d(row, row_out, window_rows);
-                let dst = &mut narrow[r * 64..(r + 1) * 64];
-                for (d, &c) in dst.iter_mut().zip(&sample_cols) {
-                    *d = row_out[c];
+                let k = r % LANES;
+                row_in[k * w..(k + 1) * w].copy_from_slice(row);
+                if k < LANES - 1 && r < h - 1 {
+                    return;
+                }
+                let (first, rows) = (r - k, k + 1);
+                box_rows(
+                    &row_in[..rows * w],
+                    &mut row_out[..rows * w],
+                    w,
+                    window_rows,
+                );
+                for (j, src) in row_out[..rows * w].chunks_exact(w).enumerate() {
+                    let dst = &mut narrow[(first + j) * 64..(first + j + 1) * 64];
+                    for (d, &c) in dst.iter_mut().zip(&sample_cols) {
+                        *d = src[c];
+                    }
                 }
             });
         }
@@ -460,6 +482,87 @@ fn box_1d(input: &[f32], output: &mut [f32], window: usize) {
         sum -= input[li];
         count -= 1;
         output[oi] = sum / count as f32;
+        li += 1;
+        oi += 1;
+    }
+}
+
+/// Rows filtered side by side: the box filter's running sum is a chain of dependent
+/// additions, so filtering one row at a time leaves the processor waiting on each; running
+/// this many rows in lock-step gives it independent work (and vector lanes).
+const LANES: usize = 8;
+
+/// [`box_1d`] on each `w`-long row of `input`, [`LANES`] rows at a time.
+fn box_rows(input: &[f32], output: &mut [f32], w: usize, window: usize) {
+    let mut blocks_in = input.chunks_exact(LANES * w);
+    let mut blocks_out = output.chunks_exact_mut(LANES * w);
+    for (i, o) in (&mut blocks_in).zip(&mut blocks_out) {
+        box_lanes(i, o, w, window);
+    }
+    for (i, o) in blocks_in
+        .remainder()
+        .chunks_exact(w)
+        .zip(blocks_out.into_remainder().chunks_exact_mut(w))
+    {
+        box_1d(i, o, window);
+    }
+}
+
+/// [`box_1d`] on [`LANES`] rows of length `w` in lock-step: the same operations in the same
+/// order for each row, so the results are identical.
+fn box_lanes(input: &[f32], output: &mut [f32], w: usize, window: usize) {
+    let at = |i: usize| -> [f32; LANES] { std::array::from_fn(|k| input[k * w + i]) };
+    let mut put = |i: usize, sum: &[f32; LANES], n: f32| {
+        for (k, s) in sum.iter().enumerate() {
+            output[k * w + i] = s / n;
+        }
+    };
+    let half = (window + 2) / 2;
+    let phase1 = half - 1;
+    let phase2 = window - half + 1;
+    let phase3 = w - window;
+    let mut sum = [0.0f32; LANES];
+    let mut count = 0usize;
+    let mut ri = 0;
+    let mut li = 0;
+    let mut oi = 0;
+    for _ in 0..phase1 {
+        let x = at(ri);
+        for (s, x) in sum.iter_mut().zip(x) {
+            *s += x;
+        }
+        count += 1;
+        ri += 1;
+    }
+    for _ in 0..phase2 {
+        let x = at(ri);
+        for (s, x) in sum.iter_mut().zip(x) {
+            *s += x;
+        }
+        count += 1;
+        put(oi, &sum, count as f32);
+        ri += 1;
+        oi += 1;
+    }
+    let n = count as f32;
+    for _ in 0..phase3 {
+        let (x, y) = (at(ri), at(li));
+        for ((s, x), y) in sum.iter_mut().zip(x).zip(y) {
+            *s += x;
+            *s -= y;
+        }
+        put(oi, &sum, n);
+        li += 1;
+        ri += 1;
+        oi += 1;
+    }
+    while oi < w {
+        let y = at(li);
+        for (s, y) in sum.iter_mut().zip(y) {
+            *s -= y;
+        }
+        count -= 1;
+        put(oi, &sum, count as f32);
         li += 1;
         oi += 1;
     }
@@ -749,6 +852,27 @@ mod tests {
             box_1d(&col, &mut want, 3);
             for r in 0..h {
                 assert_eq!(got[r * w + c].to_bits(), want[r].to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn rows_in_lock_step_filter_like_one_at_a_time() {
+        let (w, h) = (29, 2 * LANES + 3);
+        let input: Vec<f32> = (0..w * h).map(|x| ((x * 53) % 97) as f32 * 0.7).collect();
+        for window in [1, 2, 3, 8] {
+            let mut got = vec![0.0; w * h];
+            box_rows(&input, &mut got, w, window);
+            for r in 0..h {
+                let mut want = vec![0.0; w];
+                box_1d(&input[r * w..(r + 1) * w], &mut want, window);
+                for c in 0..w {
+                    assert_eq!(
+                        got[r * w + c].to_bits(),
+                        want[c].to_bits(),
+                        "window {window}"
+                    );
+                }
             }
         }
     }
