@@ -434,7 +434,7 @@ fn report(groups: &[Group], measured: &[Measured]) -> Result<()> {
     // Agreement.
     println!();
     let mut differ = Vec::new();
-    let mut decoded_distances = Vec::new();
+    let mut decoded = Vec::new();
     for (group, m) in groups.iter().zip(measured) {
         for (i, image) in group.images.iter().enumerate() {
             let (ah, aq) = m.accord[i];
@@ -447,8 +447,15 @@ fn report(groups: &[Group], measured: &[Measured]) -> Result<()> {
                     pq,
                 ));
             }
-            let (dh, _) = m.python_decoded[i];
-            decoded_distances.push(ah.distance(&dh));
+            let (dh, dq) = m.python_decoded[i];
+            let png = image.bytes.starts_with(b"\x89PNG");
+            decoded.push((
+                format!("{}/{}", group.name, image.name),
+                ah.distance(&dh),
+                aq,
+                dq,
+                png,
+            ));
         }
     }
     if differ.is_empty() {
@@ -464,15 +471,25 @@ fn report(groups: &[Group], measured: &[Measured]) -> Result<()> {
             println!("  {name}: distance {d}, quality accord {aq}, pdqhash {pq}");
         }
     }
-    let same = decoded_distances.iter().filter(|d| **d == 0).count();
-    let max = decoded_distances.iter().max().copied().unwrap_or(0);
+    let apart: Vec<_> = decoded
+        .iter()
+        .filter(|(_, d, aq, dq, _)| *d > 0 || aq != dq)
+        .collect();
     println!(
-        "           each side's own decoder: {same} of {n} hashes identical, largest distance {max} \
-         (JPEG decoders differ in rounding; PNG must be identical)"
+        "           each side decoding the file itself: {} of {n} hashes identical (JPEG decoders \
+         round differently; PNG must be identical){}",
+        n - apart.len(),
+        if apart.is_empty() { "" } else { ":" }
     );
+    for (name, d, aq, dq, _) in &apart {
+        println!("  {name}: distance {d}, quality accord {aq}, PIL+pdqhash {dq}");
+    }
     println!();
     if let Some((name, d, ..)) = differ.iter().find(|(_, d, ..)| *d > 0) {
         bail!("accord and pdqhash hash the same pixels of {name} {d} bits apart");
+    }
+    if let Some((name, d, ..)) = apart.iter().find(|(.., png)| *png) {
+        bail!("accord and PIL+pdqhash hash the PNG file {name} {d} bits apart");
     }
     Ok(())
 }

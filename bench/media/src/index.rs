@@ -193,40 +193,11 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
     let after = memory();
     let bytes = index.memory_bytes() as f64;
     let rss = after.rss.saturating_sub(before.rss) as f64;
-    println!();
-    println!(
-        "accord     build (Index::insert_many): {:.2} s, {} hashes/s ({threads} threads build the \
-         substring tables)",
-        build.as_secs_f64(),
-        fmt_rate(n as f64 / build.as_secs_f64().max(1e-9))
-    );
-    println!(
-        "           memory: Index::memory_bytes {} ({:.1} bytes per hash, with a 1-byte slot per \
-         hash for the payload `()`; ids are positions); process RSS grew by {} ({:.1} bytes per \
-         hash); peak RSS {} (the input hashes, {}, were held during the build)",
-        mib(bytes),
-        bytes / n as f64,
-        mib(rss),
-        rss / n as f64,
-        mib(after.peak as f64),
-        mib((n * 32) as f64),
-    );
-    let gib = (1u64 << 30) as f64;
-    println!(
-        "           target < 1 GiB for 10 million: {} ({:.2} GiB by memory_bytes, {:.2} GiB by RSS{})",
-        if bytes.max(rss) < gib {
-            "met"
-        } else {
-            "MISSED"
-        },
-        bytes / gib,
-        rss / gib,
-        if n == 10_000_000 {
-            String::new()
-        } else {
-            format!(", at {n} hashes")
-        }
-    );
+    let accord_build = Build {
+        name: format!("accord Index (insert_many, {threads} threads)"),
+        seconds: build.as_secs_f64(),
+        memory: bytes,
+    };
 
     // Queries, one thread.
     eprintln!("index: accord queries, 1 thread");
@@ -260,13 +231,12 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
         scan_rate = Some(s as f64 / clock.elapsed().as_secs_f64());
         check("accord linear scan", &scanned, &expected[..s])?;
     }
-    let stats = (passes, q);
     drop(index);
 
     let mut rows = vec![
         Row {
             name: "accord Index (multi-index hashing, exact)".into(),
-            queries: stats.1,
+            queries: q,
             one: Some(accord_one),
             two: Some(accord_two),
             recall: "100% (checked)".into(),
@@ -279,7 +249,8 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
             recall: "100% (checked)".into(),
         },
     ];
-    let mut faiss_notes = Vec::new();
+    let mut builds = vec![accord_build];
+    let mut notes = Vec::new();
     if faiss {
         eprintln!("index: faiss");
         let out = python.run(&[
@@ -290,6 +261,8 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
             &RADIUS.to_string(),
             "--scan-queries",
             &s.to_string(),
+            "--exact-queries",
+            &cli.exact_queries.min(q).to_string(),
             "--threads",
             &threads.to_string(),
             "--seconds",
@@ -301,11 +274,65 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
             .as_array()
             .context("run.py index: no configs")?
         {
-            faiss_rows(config, &expected, n, &mut rows, &mut faiss_notes)?;
+            faiss_config(config, &expected, &mut rows, &mut builds)?;
         }
     } else {
-        faiss_notes.push("faiss-cpu is not installed here: no FAISS rows".to_owned());
+        notes.push("faiss-cpu is not installed here: no FAISS rows".to_owned());
     }
+
+    println!();
+    println!(
+        "{:<50} {:>10} {:>12} {:>11} {:>10}",
+        "build and memory", "seconds", "hashes/s", "memory", "bytes/hash"
+    );
+    for b in &builds {
+        println!(
+            "{:<50} {:>10.2} {:>12} {:>11} {:>10.1}",
+            b.name,
+            b.seconds,
+            fmt_rate(n as f64 / b.seconds.max(1e-9)),
+            mib(b.memory),
+            b.memory / n as f64
+        );
+    }
+    for b in builds.iter().skip(1) {
+        println!(
+            "  {}: accord builds {:.1}x as fast and takes {:.2}x its memory",
+            b.name,
+            b.seconds / accord_build_seconds(&builds),
+            bytes / b.memory.max(1.0)
+        );
+    }
+    println!(
+        "  accord's memory is Index::memory_bytes (the hashes, the substring tables, and a 1-byte \
+         slot per hash for the payload `()`: ids are positions); its process RSS grew by {} \
+         ({:.1} bytes per hash) with the input dropped; peak RSS {} (the input, {}, was held \
+         during the build)",
+        mib(rss),
+        rss / n as f64,
+        mib(after.peak as f64),
+        mib((n * 32) as f64),
+    );
+    println!(
+        "  faiss's memory is the growth of the Python process's RSS during add(); FAISS's add() \
+         runs on one thread"
+    );
+    let gib = (1u64 << 30) as f64;
+    println!(
+        "  target < 1 GiB for 10 million hashes: {} ({:.2} GiB by memory_bytes, {:.2} GiB by RSS{})",
+        if bytes.max(rss) < gib {
+            "met"
+        } else {
+            "MISSED"
+        },
+        bytes / gib,
+        rss / gib,
+        if n == 10_000_000 {
+            String::new()
+        } else {
+            format!(", at {n} hashes")
+        }
+    );
 
     println!();
     println!(
@@ -334,9 +361,22 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
         );
     }
     println!(
-        "  accord/1 and accord/{threads}: accord's rate on 1 and on {threads} threads divided by \
-         that row's on as many threads"
+        "  accord/1, accord/{threads}: accord Index's rate divided by that row's, both on 1 or \
+         both on {threads} threads"
     );
+    if let (Some(ours), Some(flat)) = (
+        scan_rate,
+        rows.iter()
+            .find(|r| r.name.contains("BinaryFlat"))
+            .and_then(|r| r.one),
+    ) {
+        println!(
+            "  linear scans, 1 thread: accord {} q/s, faiss BinaryFlat {} q/s: {:.2}x",
+            fmt_rate(ours),
+            fmt_rate(flat),
+            ours / flat.max(1e-9)
+        );
+    }
     println!(
         "  target >= 20,000 exact queries/s: {} ({} on {threads} threads, {} on 1)",
         if accord_two >= 20_000.0 {
@@ -347,7 +387,7 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
         fmt_rate(accord_two),
         fmt_rate(accord_one)
     );
-    for note in faiss_notes {
+    for note in notes {
         println!("  {note}");
     }
     println!(
@@ -357,14 +397,24 @@ pub fn run(cli: &Cli, python: &Python, faiss: bool, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+fn accord_build_seconds(builds: &[Build]) -> f64 {
+    builds.first().map_or(1.0, |b| b.seconds).max(1e-9)
+}
+
+/// One index's build time and memory.
+struct Build {
+    name: String,
+    seconds: f64,
+    memory: f64,
+}
+
 /// Reads one FAISS configuration's answers, compares them with the exact ones and adds
-/// its row.
-fn faiss_rows(
+/// its rows.
+fn faiss_config(
     config: &Value,
     expected: &[Vec<(u32, u32)>],
-    n: usize,
     rows: &mut Vec<Row>,
-    notes: &mut Vec<String>,
+    builds: &mut Vec<Build>,
 ) -> Result<()> {
     let name = config["name"].as_str().context("config without name")?;
     let nq = usize::try_from(
@@ -413,18 +463,18 @@ fn faiss_rows(
         two: config["qps_n"].as_f64(),
         recall: text,
     });
-    if let Some(build) = config["build_seconds"].as_f64() {
-        let mem = config["memory_bytes"].as_f64().unwrap_or(0.0);
-        notes.push(format!(
-            "faiss {name}: built in {build:.2} s ({} hashes/s, 1 thread: add() is serial); \
-             RSS grew by {} ({:.1} bytes per hash)",
-            fmt_rate(n as f64 / build.max(1e-9)),
-            mib(mem),
-            mem / n as f64
-        ));
-    }
-    if let Some(note) = config["note"].as_str() {
-        notes.push(format!("faiss {name}: {note}"));
+    if let (Some(seconds), Some(memory)) = (
+        config["build_seconds"].as_f64(),
+        config["memory_bytes"].as_f64(),
+    ) {
+        builds.push(Build {
+            name: format!(
+                "faiss {} (add, 1 thread)",
+                config["index"].as_str().unwrap_or(name)
+            ),
+            seconds,
+            memory,
+        });
     }
     Ok(())
 }

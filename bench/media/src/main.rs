@@ -54,7 +54,11 @@ pub struct Cli {
     /// Queries against the index, each with planted neighbours.
     #[arg(long, default_value_t = 10_000)]
     queries: usize,
-    /// Queries also answered by a linear scan (the first ones).
+    /// Queries given to FAISS's multi-hash index searched exactly (nflip=1), which is slow
+    /// (the first ones).
+    #[arg(long, default_value_t = 1_000)]
+    exact_queries: usize,
+    /// Queries also answered by a linear scan, Accord's and FAISS's (the first ones).
     #[arg(long, default_value_t = 100)]
     scan_queries: usize,
     /// Each timed measurement repeats its whole workload until it has run this long.
