@@ -62,3 +62,28 @@ pub fn utc_now() -> String {
     let text = accord_stix::time::format_nanos(accord_stix::SystemClock.now_nanos(), 0);
     text.replace('T', " ").replace('Z', " UTC")
 }
+
+/// Memory figures of this process from /proc/self/status, in bytes.
+#[derive(Clone, Copy)]
+pub struct Memory {
+    /// Resident set size now (VmRSS).
+    pub rss: u64,
+    /// Peak resident set size (VmHWM).
+    pub peak: u64,
+}
+
+/// This process's memory now; zeros where /proc is not readable.
+pub fn memory() -> Memory {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    Memory {
+        rss: field("VmRSS:"),
+        peak: field("VmHWM:"),
+    }
+}

@@ -25,22 +25,13 @@ if [[ "${1:-}" == index ]]; then
     exec "$target_dir/release/bench-match" "$@"
 fi
 
-if [[ -n "${PYTHON:-}" ]]; then
-    python="$PYTHON"
-elif command -v python3.11 >/dev/null 2>&1; then
-    python=python3.11
-else
-    python=python3
-fi
-command -v "$python" >/dev/null 2>&1 || die "$python not found; install python3.11 or set PYTHON"
+source bench/python.sh
+pick_python
 
 requirements=bench/match/requirements.txt
 stamp_file=.venv-bench/.requirements-stamp-match
 want_stamp="$({ "$python" -c 'import sys; print(sys.version)'; cat "$requirements"; } | sha256sum | cut -d' ' -f1)"
-if [[ ! -x .venv-bench/bin/python ]]; then
-    echo "making .venv-bench with $python" >&2
-    "$python" -m venv .venv-bench || die "'$python -m venv' failed (on Debian: apt-get install python3.11-venv)"
-fi
+venv_bench
 if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$want_stamp" ]] \
     || ! .venv-bench/bin/python -c 'import stix2matcher' >/dev/null 2>&1; then
     echo "installing $requirements into .venv-bench" >&2

@@ -19,23 +19,14 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 die() { printf 'bench/media/run.sh: error: %s\n' "$*" >&2; exit 1; }
 
-if [[ -n "${PYTHON:-}" ]]; then
-    python="$PYTHON"
-elif command -v python3.11 >/dev/null 2>&1; then
-    python=python3.11
-else
-    python=python3
-fi
-command -v "$python" >/dev/null 2>&1 || die "$python not found; install python3.11 or set PYTHON"
+source bench/python.sh
+pick_python
 
 requirements=bench/media/requirements.txt
 faiss_requirements=bench/media/requirements-faiss.txt
 stamp_file=.venv-bench/.requirements-stamp-media
 want_stamp="$({ "$python" -c 'import sys; print(sys.version)'; cat "$requirements" "$faiss_requirements"; } | sha256sum | cut -d' ' -f1)"
-if [[ ! -x .venv-bench/bin/python ]]; then
-    echo "making .venv-bench with $python" >&2
-    "$python" -m venv .venv-bench || die "'$python -m venv' failed (on Debian: apt-get install python3.11-venv)"
-fi
+venv_bench
 if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$want_stamp" ]] \
     || ! .venv-bench/bin/python -c 'import pdqhash, numpy, PIL' >/dev/null 2>&1; then
     echo "installing $requirements into .venv-bench" >&2

@@ -16,14 +16,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 die() { printf 'bench/taxii/run.sh: error: %s\n' "$*" >&2; exit 1; }
 
-if [[ -n "${PYTHON:-}" ]]; then
-    python="$PYTHON"
-elif command -v python3.11 >/dev/null 2>&1; then
-    python=python3.11
-else
-    python=python3
-fi
-command -v "$python" >/dev/null 2>&1 || die "$python not found; install python3.11 or set PYTHON"
+source bench/python.sh
+pick_python
 
 requirements=bench/taxii/requirements.txt
 stamp_file=.venv-bench/.requirements-stamp

@@ -10,6 +10,7 @@
 //! planted from and every other observable nothing; the run fails otherwise, so that it
 //! cannot get faster by finding less.
 
+use crate::common::{Memory, memory};
 use std::time::{Duration, Instant};
 
 use accord_match::normalize::{Observable, parse_observable};
@@ -69,28 +70,6 @@ impl Pass {
         self.hits += other.hits;
         self.evaluated += other.evaluated;
         self.wrong += other.wrong;
-    }
-}
-
-/// Memory figures of this process from /proc/self/status, in bytes.
-#[derive(Clone, Copy)]
-struct Memory {
-    rss: u64,
-    peak: u64,
-}
-
-fn memory() -> Memory {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    Memory {
-        rss: field("VmRSS:"),
-        peak: field("VmHWM:"),
     }
 }
 

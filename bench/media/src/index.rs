@@ -13,6 +13,7 @@
 //! memory); its memory is taken from `/proc/self/status` around the build and from
 //! `Index::memory_bytes`.
 
+use crate::common::memory;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -29,28 +30,6 @@ use crate::{Cli, Python, timed};
 const RADIUS: u32 = 31;
 /// Planted neighbours per query.
 const PLANTED: usize = 6;
-
-/// Memory figures of this process from /proc/self/status, in bytes.
-#[derive(Clone, Copy)]
-struct Memory {
-    rss: u64,
-    peak: u64,
-}
-
-fn memory() -> Memory {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    Memory {
-        rss: field("VmRSS:"),
-        peak: field("VmHWM:"),
-    }
-}
 
 fn mib(bytes: f64) -> String {
     format!("{:.0} MiB", bytes / (1024.0 * 1024.0))

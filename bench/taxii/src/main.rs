@@ -10,6 +10,8 @@
 //! medallion's memory backend is quadratic in places (see bench/README.md), so
 //! `--medallion-objects` lets it run with fewer objects; the output then says so.
 
+// Not every shared helper is used by every benchmark.
+#[allow(dead_code)]
 #[path = "../../common.rs"]
 mod common;
 mod servers;

@@ -106,6 +106,14 @@ fn election_group(data: &Path) -> String {
     cid
 }
 
+/// A new API key of an organisation, made with `accord admin`.
+fn new_key(data: &Path, org: &str, role: &str) -> String {
+    admin_json(data, &["key", "create", "--org", org, "--role", role])["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn indicator(n: usize) -> Value {
     json!({
         "type": "indicator", "spec_version": "2.1",
@@ -282,12 +290,7 @@ fn match_against_a_running_server_sees_only_what_the_key_may_and_records_sightin
         &data,
         &["org", "create", "Outsider", "--sector", "research"],
     );
-    let key = |org: &str, role: &str| {
-        admin_json(&data, &["key", "create", "--org", org, "--role", role])["key"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let key = |org: &str, role: &str| new_key(&data, org, role);
     let (publisher, board, outsider) = (
         key("FaceSpace", "analyst"),
         key("Board", "analyst"),
@@ -457,12 +460,7 @@ fn media_match_against_a_running_server_sees_only_what_the_key_may() {
         &data,
         &["org", "create", "Outsider", "--sector", "research"],
     );
-    let key = |org: &str| {
-        admin_json(&data, &["key", "create", "--org", org, "--role", "analyst"])["key"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let key = |org: &str| new_key(&data, org, "analyst");
     let (publisher, board, outsider) = (key("FaceSpace"), key("Board"), key("Outsider"));
     let hash = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
     let mut ind = indicator(7);
