@@ -1,7 +1,69 @@
 //! The engine: posts to actions, actions to co-acting account pairs within a sliding time
 //! window, pairs to weighted edges, edges to clusters with evidence.
+//!
+//! Definitions, which every output follows:
+//! - An **action** is one post acting on one **item** in one behaviour: a link it shares
+//!   (canonical URL by `accord-match`'s normaliser, or its registrable domain), its
+//!   normalised text ([`crate::text::normalize`]), its group of near-duplicate texts or
+//!   images ([`crate::similar`]), the post it reposts or replies to (keyed by platform and
+//!   post id), or its set of hashtags. A repost carries its original's links and text, so
+//!   reposts take part only in co-repost and co-reply.
+//! - Two actions **co-act** when they are on the same item, by two different accounts, at
+//!   most the window apart (`|t1 − t2| ≤ W`, a sliding window, not fixed bins).
+//! - An item's **popularity** `n` is the number of distinct accounts that acted on it. Its
+//!   **weight** is 1 when `n ≤ popular`; above that it falls with the item's rarity,
+//!   `ln(A/n) / ln(A/popular)` where `A` is the number of accounts active in the
+//!   behaviour, reaching 0 for an item everyone acted on. An item with `n > viral` is
+//!   **viral**: its co-actions are not paired at all (counted in the stats). Fans of a
+//!   viral post repost it within seconds of each other by the thousand; without this they
+//!   would form the biggest "cluster" of every run, and pairing them would take memory
+//!   quadratic in the item's audience.
+//! - The **weight of an edge** between two accounts in a behaviour is the sum of the
+//!   weights of the distinct items they co-acted on: an item counts once however many
+//!   times the pair co-acted on it, so one spammed item makes no edge on its own.
+//! - **Evidence** for an edge: for each of its items, the pair of posts closest in time.
+//!
+//! How it runs: [`Detector::add`] turns batches of posts into compact actions (24 bytes
+//! each; item values are interned, and an item's readable value is kept only once a
+//! second account acts on it), using every thread for the normalisation. [`Detector::finish`]
+//! then, per behaviour, groups actions by item with a counting sort, walks each item's
+//! actions in time order to find co-acting pairs (threads take disjoint ranges of items),
+//! keeps the pairs at or above the minimum weight, walks again for their evidence, and
+//! finally clusters the accounts ([`crate::cluster`]).
 
-use crate::model::Behaviour;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use accord_match::normalize;
+
+use crate::cluster::louvain;
+use crate::model::{
+    Account, Behaviour, BehaviourStats, Cluster, Detection, Edge, Evidence, Item, Post, PostRef,
+    Stats,
+};
+use crate::similar::{self, Sets};
+use crate::text;
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+/// Longest readable item value kept (texts are cut there, on a character boundary).
+const DISPLAY_MAX: usize = 280;
+/// Item weights are counted in units of 2^-20.
+const WEIGHT_UNIT: f64 = (1u64 << 20) as f64;
+
+/// See [`Config::item_weight`].
+fn weight_units(config: &Config, n: u32, active: u64) -> u64 {
+    let popular = f64::from(config.popular.max(1));
+    if n <= config.popular || active as f64 <= popular {
+        return 1 << 20;
+    }
+    let a = active as f64;
+    let w = ((a / f64::from(n)).ln() / (a / popular).ln()).clamp(0.0, 1.0);
+    (w * WEIGHT_UNIT).round() as u64
+}
+
+/// Posts per batch handed to each normalising thread.
+const PARALLEL_MIN: usize = 2048;
 
 /// What to detect and how.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,4 +110,941 @@ impl Default for Config {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
+}
+
+impl Config {
+    /// The weight of one co-action on an item `n` accounts acted on, in a behaviour where
+    /// `active` accounts acted at all (see the module documentation). Weights are
+    /// multiples of 2^-20, so that edge weights add up exactly whatever the order.
+    #[must_use]
+    pub fn item_weight(&self, n: u32, active: u64) -> f64 {
+        weight_units(self, n, active) as f64 / WEIGHT_UNIT
+    }
+}
+
+/// One post acting on one item.
+#[derive(Clone, Copy, Debug)]
+struct Action {
+    time: i64,
+    item: u32,
+    account: u32,
+    post: u32,
+}
+
+/// A value taken from a post for one behaviour, before interning.
+enum Value {
+    /// An item compared exactly: its key and readable value.
+    Exact(u128, String),
+    /// A text for co-similar-text: key of the normalised text, readable value, shingles.
+    Text(u128, String, Vec<u32>),
+    /// An image's PDQ hash.
+    Media([u8; 32]),
+}
+
+/// Everything gathered for one behaviour.
+struct Lane {
+    behaviour: Behaviour,
+    keys: Map<u128, u32>,
+    /// First account seen on each item, to notice the second one.
+    first_account: Vec<u32>,
+    /// Readable value of each item acted on by two accounts or more (`u32::MAX`: none yet).
+    display: Vec<u32>,
+    displays: Vec<String>,
+    /// co-similar-text: the shingles of each distinct text.
+    sets: Sets,
+    /// co-media: each distinct hash.
+    hashes: Vec<[u8; 32]>,
+    actions: Vec<Action>,
+}
+
+impl Lane {
+    fn new(behaviour: Behaviour) -> Lane {
+        Lane {
+            behaviour,
+            keys: Map::default(),
+            first_account: Vec::new(),
+            display: Vec::new(),
+            displays: Vec::new(),
+            sets: Sets::default(),
+            hashes: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
+    /// The item number for `key`, recording `account` and keeping `readable` (made on
+    /// demand) when this is the item's second account, or always with `keep_always`.
+    fn intern(
+        &mut self,
+        key: u128,
+        account: u32,
+        keep_always: bool,
+        readable: impl FnOnce() -> String,
+    ) -> (u32, bool) {
+        let next = self.first_account.len() as u32;
+        let item = *self.keys.entry(key).or_insert(next);
+        let fresh = item == next;
+        if fresh {
+            self.first_account.push(account);
+            self.display.push(u32::MAX);
+        }
+        let i = item as usize;
+        if self.display[i] == u32::MAX && (keep_always || self.first_account[i] != account) {
+            self.display[i] = self.displays.len() as u32;
+            self.displays.push(readable());
+        }
+        (item, fresh)
+    }
+
+    fn readable(&self, item: u32) -> Option<&str> {
+        match self.display.get(item as usize) {
+            Some(&d) if d != u32::MAX => Some(self.displays[d as usize].as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Gathers posts and finds coordination among them. Feed it with [`Detector::add`], then
+/// call [`Detector::finish`].
+pub struct Detector {
+    config: Config,
+    lanes: Vec<Lane>,
+    account_keys: Map<Box<str>, u32>,
+    accounts: Vec<Box<str>>,
+    /// Per post: its account.
+    post_account: Vec<u32>,
+    post_time: Vec<i64>,
+    post_ids: String,
+    post_id_ends: Vec<usize>,
+    key_buffer: String,
+}
+
+/// Key of a string for interning: 128 bits, so that distinct values do not collide in any
+/// input that fits in memory.
+fn key128(parts: &[&str]) -> u128 {
+    let a = foldhash::quality::FixedState::with_seed(0x6163_636f_7264_3031).hash_one(parts);
+    let b = foldhash::quality::FixedState::with_seed(0x636f_6f72_6421_0002).hash_one(parts);
+    (u128::from(a) << 64) | u128::from(b)
+}
+
+/// Cuts `s` to at most [`DISPLAY_MAX`] bytes on a character boundary.
+fn shorten(s: &str) -> String {
+    if s.len() <= DISPLAY_MAX {
+        return s.to_owned();
+    }
+    let mut end = DISPLAY_MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The canonical link, or its registrable domain; a value that is not a URL at all is
+/// kept as written, trimmed, so that two identical odd strings still match.
+fn link(raw: &str, domain: bool) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let canonical = normalize::url(raw).unwrap_or_else(|_| raw.to_owned());
+    if !domain {
+        return Some(canonical);
+    }
+    let host = canonical
+        .split_once("://")
+        .map_or(canonical.as_str(), |(_, rest)| rest);
+    let host = host.split(['/', '?', '#']).next().unwrap_or(host);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    Some(normalize::registrable_domain(host).unwrap_or_else(|| host.to_owned()))
+}
+
+/// The values a post contributes to each lane, in lane order.
+fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Vec<(u8, Value)> {
+    let mut out = Vec::new();
+    for (lane, &behaviour) in behaviours.iter().enumerate() {
+        let lane = lane as u8;
+        let original = post.repost_of.is_none();
+        match behaviour {
+            Behaviour::CoLink if original => {
+                let mut seen: Vec<String> = Vec::new();
+                for raw in &post.urls {
+                    if let Some(l) = link(raw, config.link_domain)
+                        && !seen.contains(&l)
+                    {
+                        seen.push(l);
+                    }
+                }
+                for l in seen {
+                    out.push((lane, Value::Exact(key128(&[&l]), l)));
+                }
+            }
+            Behaviour::CoText if original => {
+                if let Some(t) = post.text.as_deref()
+                    && let Some(n) = text::normalize(t)
+                {
+                    out.push((lane, Value::Exact(key128(&[&n]), shorten(t.trim()))));
+                }
+            }
+            Behaviour::CoSimilarText if original => {
+                if let Some(t) = post.text.as_deref()
+                    && let Some(n) = text::normalize(t)
+                {
+                    let shingles = text::shingles(&n, config.shingle);
+                    out.push((
+                        lane,
+                        Value::Text(key128(&[&n]), shorten(t.trim()), shingles),
+                    ));
+                }
+            }
+            Behaviour::CoMedia if original => {
+                let mut seen: Vec<[u8; 32]> = Vec::new();
+                for h in &post.media {
+                    if !seen.contains(h) {
+                        seen.push(*h);
+                        out.push((lane, Value::Media(*h)));
+                    }
+                }
+            }
+            Behaviour::CoRepost => {
+                if let Some(target) = post.repost_of.as_deref().map(str::trim)
+                    && !target.is_empty()
+                {
+                    let shown = format!("{}:{target}", post.platform);
+                    out.push((lane, Value::Exact(key128(&[&post.platform, target]), shown)));
+                }
+            }
+            Behaviour::CoReply => {
+                if let Some(target) = post.reply_to.as_deref().map(str::trim)
+                    && !target.is_empty()
+                {
+                    let shown = format!("{}:{target}", post.platform);
+                    out.push((lane, Value::Exact(key128(&[&post.platform, target]), shown)));
+                }
+            }
+            Behaviour::CoHashtag if original => {
+                if let Some(set) = text::hashtag_set(&post.hashtags) {
+                    out.push((lane, Value::Exact(key128(&[&set]), set)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Detector {
+    /// A detector for `config`. Behaviours listed twice are detected once.
+    #[must_use]
+    pub fn new(mut config: Config) -> Detector {
+        let mut behaviours = config.behaviours.clone();
+        behaviours.sort_unstable();
+        behaviours.dedup();
+        config.behaviours = behaviours;
+        config.threads = config.threads.max(1);
+        let lanes = config.behaviours.iter().map(|&b| Lane::new(b)).collect();
+        Detector {
+            config,
+            lanes,
+            account_keys: Map::default(),
+            accounts: Vec::new(),
+            post_account: Vec::new(),
+            post_time: Vec::new(),
+            post_ids: String::new(),
+            post_id_ends: Vec::new(),
+            key_buffer: String::new(),
+        }
+    }
+
+    /// The configuration in use (behaviours sorted and deduplicated).
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Posts taken so far.
+    #[must_use]
+    pub fn posts(&self) -> usize {
+        self.post_account.len()
+    }
+
+    /// Takes a batch of posts. Posts may come in any order of time.
+    pub fn add(&mut self, posts: &[Post]) {
+        let behaviours = self.config.behaviours.clone();
+        let threads = self.config.threads;
+        let values: Vec<Vec<(u8, Value)>> = if threads > 1 && posts.len() >= PARALLEL_MIN {
+            let chunk = posts.len().div_ceil(threads);
+            let config = &self.config;
+            let behaviours = &behaviours;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = posts
+                    .chunks(chunk)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|p| extract(p, behaviours, config))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::with_capacity(posts.len());
+                for h in handles {
+                    match h.join() {
+                        Ok(part) => all.extend(part),
+                        Err(e) => std::panic::resume_unwind(e),
+                    }
+                }
+                all
+            })
+        } else {
+            posts
+                .iter()
+                .map(|p| extract(p, &behaviours, &self.config))
+                .collect()
+        };
+        for (post, values) in posts.iter().zip(values) {
+            self.take(post, values);
+        }
+    }
+
+    /// Records one post and its values.
+    fn take(&mut self, post: &Post, values: Vec<(u8, Value)>) {
+        self.key_buffer.clear();
+        // The platform is kept free of the separator so that the key splits back.
+        self.key_buffer.extend(
+            post.platform
+                .chars()
+                .map(|c| if c == '\u{1f}' { ' ' } else { c }),
+        );
+        self.key_buffer.push('\u{1f}');
+        self.key_buffer.push_str(&post.account);
+        let account = match self.account_keys.get(self.key_buffer.as_str()) {
+            Some(&a) => a,
+            None => {
+                let a = self.accounts.len() as u32;
+                let key: Box<str> = self.key_buffer.as_str().into();
+                self.accounts.push(key.clone());
+                self.account_keys.insert(key, a);
+                a
+            }
+        };
+        let p = self.post_account.len() as u32;
+        self.post_account.push(account);
+        self.post_time.push(post.time_ms);
+        self.post_ids.push_str(&post.id);
+        self.post_id_ends.push(self.post_ids.len());
+        for (lane, value) in values {
+            let lane = &mut self.lanes[lane as usize];
+            let item = match value {
+                Value::Exact(key, readable) => lane.intern(key, account, false, || readable).0,
+                Value::Text(key, readable, shingles) => {
+                    let (item, fresh) = lane.intern(key, account, true, || readable);
+                    if fresh {
+                        lane.sets.push(&shingles);
+                    }
+                    item
+                }
+                Value::Media(hash) => {
+                    let key = u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
+                        ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16]))
+                            .rotate_left(64);
+                    let (item, fresh) = lane.intern(key, account, true, || hex(&hash));
+                    if fresh {
+                        lane.hashes.push(hash);
+                    }
+                    item
+                }
+            };
+            lane.actions.push(Action {
+                time: post.time_ms,
+                item,
+                account,
+                post: p,
+            });
+        }
+    }
+
+    fn post_ref(&self, post: u32) -> PostRef {
+        let p = post as usize;
+        let start = if p == 0 { 0 } else { self.post_id_ends[p - 1] };
+        PostRef {
+            id: self.post_ids[start..self.post_id_ends[p]].to_owned(),
+            time_ms: self.post_time[p],
+        }
+    }
+
+    /// Finds the edges, their evidence and the clusters. `progress` is told what is being
+    /// done, for a person watching.
+    pub fn finish(mut self, progress: &mut dyn FnMut(&str)) -> Detection {
+        let config = self.config.clone();
+        let lanes = std::mem::take(&mut self.lanes);
+        let mut stats = Stats {
+            posts: self.post_account.len() as u64,
+            accounts: self.accounts.len() as u64,
+            behaviours: Vec::new(),
+        };
+        // Edges with account numbers of this detector and items of their lane.
+        let mut raw_edges: Vec<RawEdge> = Vec::new();
+        let mut lane_items: Vec<Vec<(u32, u32, f64)>> = Vec::new();
+        let mut kept_lanes: Vec<Lane> = Vec::new();
+        for (lane_no, mut lane) in lanes.into_iter().enumerate() {
+            progress(&format!("{}: grouping items", lane.behaviour));
+            // Near-duplicates become one item, numbered by their group's smallest member.
+            let roots = match lane.behaviour {
+                Behaviour::CoSimilarText => Some(similar::text_groups(
+                    &lane.sets,
+                    config.similarity,
+                    config.min_shingles,
+                    config.threads,
+                )),
+                Behaviour::CoMedia => {
+                    Some(similar::media_groups(&lane.hashes, config.pdq_distance))
+                }
+                _ => None,
+            };
+            if let Some(roots) = &roots {
+                for a in &mut lane.actions {
+                    a.item = roots[a.item as usize];
+                }
+            }
+            let n_items = lane.first_account.len();
+            let actions = std::mem::take(&mut lane.actions);
+            let action_count = actions.len() as u64;
+            let (sorted, starts) = group_by_item(actions, n_items);
+            let popularity = popularity(&sorted, &starts, self.accounts.len());
+            let active = active_accounts(&sorted, self.accounts.len());
+            let weights: Vec<u64> = popularity
+                .iter()
+                .map(|&n| weight_units(&config, n, active))
+                .collect();
+            let pairable = |item: usize| {
+                let n = popularity[item];
+                n >= 2 && n <= config.viral
+            };
+            progress(&format!("{}: pairing co-actions", lane.behaviour));
+            let ranges = split(&starts, config.threads, &pairable);
+            let pairs = pair_weights(
+                &sorted,
+                &starts,
+                &ranges,
+                &weights,
+                &pairable,
+                config.window_ms,
+            );
+            let mut kept: Vec<(u64, f64)> = pairs
+                .iter()
+                .map(|(k, w)| (*k, *w as f64 / WEIGHT_UNIT))
+                .filter(|&(_, w)| w >= config.min_weight)
+                .collect();
+            kept.sort_unstable_by_key(|&(k, _)| k);
+            let edge_of: Map<u64, u32> = kept
+                .iter()
+                .enumerate()
+                .map(|(i, &(k, _))| (k, i as u32))
+                .collect();
+            progress(&format!("{}: gathering evidence", lane.behaviour));
+            let evidence = gather_evidence(
+                &sorted,
+                &starts,
+                &ranges,
+                &pairable,
+                &edge_of,
+                config.window_ms,
+            );
+            let mut per_edge: Vec<Vec<RawEvidence>> = vec![Vec::new(); kept.len()];
+            for e in evidence {
+                per_edge[e.edge as usize].push(e);
+            }
+            let items_used = n_items_with_actions(&starts);
+            stats.behaviours.push(BehaviourStats {
+                behaviour: lane.behaviour,
+                actions: action_count,
+                items: items_used,
+                viral_items: popularity.iter().filter(|&&n| n > config.viral).count() as u64,
+                pairs: pairs.len() as u64,
+                edges: kept.len() as u64,
+            });
+            drop(pairs);
+            for ((key, weight), mut evidence) in kept.into_iter().zip(per_edge) {
+                evidence.sort_unstable_by_key(|e| (e.item, e.post_a, e.post_b));
+                raw_edges.push(RawEdge {
+                    lane: lane_no,
+                    a: (key >> 32) as u32,
+                    b: key as u32,
+                    weight,
+                    evidence,
+                });
+            }
+            lane_items.push(
+                popularity
+                    .iter()
+                    .zip(&weights)
+                    .enumerate()
+                    .map(|(i, (&n, &w))| (i as u32, n, w as f64 / WEIGHT_UNIT))
+                    .collect(),
+            );
+            lane.keys = Map::default();
+            kept_lanes.push(lane);
+        }
+        progress("clustering");
+        self.assemble(&config, raw_edges, &kept_lanes, &lane_items, stats)
+    }
+
+    /// Turns the per-lane results into the public [`Detection`].
+    fn assemble(
+        &self,
+        config: &Config,
+        raw_edges: Vec<RawEdge>,
+        lanes: &[Lane],
+        lane_items: &[Vec<(u32, u32, f64)>],
+        stats: Stats,
+    ) -> Detection {
+        // Accounts in edges, sorted by platform then id.
+        let mut used: Vec<u32> = raw_edges.iter().flat_map(|e| [e.a, e.b]).collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut accounts: Vec<(Account, u32)> = used
+            .iter()
+            .map(|&a| {
+                let key = &self.accounts[a as usize];
+                let (platform, id) = key.split_once('\u{1f}').unwrap_or(("", key));
+                (
+                    Account {
+                        platform: platform.to_owned(),
+                        id: id.to_owned(),
+                    },
+                    a,
+                )
+            })
+            .collect();
+        accounts.sort();
+        let mut account_index: Map<u32, u32> = Map::default();
+        for (i, (_, a)) in accounts.iter().enumerate() {
+            account_index.insert(*a, i as u32);
+        }
+        let index_of = |a: u32| account_index.get(&a).copied().unwrap_or(0);
+
+        // Items cited by evidence.
+        let mut item_index: Map<(usize, u32), u32> = Map::default();
+        let mut items: Vec<Item> = Vec::new();
+        let mut edges: Vec<Edge> = Vec::with_capacity(raw_edges.len());
+        for raw in raw_edges {
+            let lane = &lanes[raw.lane];
+            let (mut a, mut b) = (index_of(raw.a), index_of(raw.b));
+            let swap = a > b;
+            if swap {
+                std::mem::swap(&mut a, &mut b);
+            }
+            let evidence = raw
+                .evidence
+                .iter()
+                .map(|e| {
+                    let item = *item_index.entry((raw.lane, e.item)).or_insert_with(|| {
+                        let (_, n, w) = lane_items[raw.lane][e.item as usize];
+                        items.push(Item {
+                            behaviour: lane.behaviour,
+                            value: lane.readable(e.item).unwrap_or_default().to_owned(),
+                            accounts: n,
+                            weight: w,
+                        });
+                        (items.len() - 1) as u32
+                    });
+                    let (pa, pb) = if swap {
+                        (e.post_b, e.post_a)
+                    } else {
+                        (e.post_a, e.post_b)
+                    };
+                    Evidence {
+                        item,
+                        post_a: self.post_ref(pa),
+                        post_b: self.post_ref(pb),
+                    }
+                })
+                .collect();
+            edges.push(Edge {
+                a,
+                b,
+                behaviour: lane.behaviour,
+                weight: raw.weight,
+                evidence,
+            });
+        }
+        edges.sort_by(|x, y| {
+            x.behaviour
+                .cmp(&y.behaviour)
+                .then(y.weight.total_cmp(&x.weight))
+                .then((x.a, x.b).cmp(&(y.a, y.b)))
+        });
+        let accounts: Vec<Account> = accounts.into_iter().map(|(acc, _)| acc).collect();
+        let clusters = clusters(&accounts, &edges, &items);
+        let _ = config;
+        Detection {
+            accounts,
+            edges,
+            items,
+            clusters,
+            stats,
+        }
+    }
+}
+
+/// An edge before accounts and items are renumbered for output.
+struct RawEdge {
+    lane: usize,
+    a: u32,
+    b: u32,
+    weight: f64,
+    evidence: Vec<RawEvidence>,
+}
+
+/// One item of an edge and the closest pair of posts on it, `post_a` by account `a`.
+#[derive(Clone, Copy, Debug)]
+struct RawEvidence {
+    edge: u32,
+    item: u32,
+    post_a: u32,
+    post_b: u32,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Actions grouped by item (a counting sort), each group in time order; `starts[i]` is
+/// where item `i`'s group begins, `starts[n]` the end.
+fn group_by_item(actions: Vec<Action>, n_items: usize) -> (Vec<Action>, Vec<usize>) {
+    let mut starts = vec![0usize; n_items + 1];
+    for a in &actions {
+        starts[a.item as usize + 1] += 1;
+    }
+    for i in 0..n_items {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut sorted = vec![
+        Action {
+            time: 0,
+            item: 0,
+            account: 0,
+            post: 0
+        };
+        actions.len()
+    ];
+    for a in actions {
+        let slot = &mut next[a.item as usize];
+        sorted[*slot] = a;
+        *slot += 1;
+    }
+    for i in 0..n_items {
+        let group = &mut sorted[starts[i]..starts[i + 1]];
+        if group.len() > 1 {
+            group.sort_unstable_by_key(|a| (a.time, a.account, a.post));
+        }
+    }
+    (sorted, starts)
+}
+
+fn n_items_with_actions(starts: &[usize]) -> u64 {
+    starts.windows(2).filter(|w| w[1] > w[0]).count() as u64
+}
+
+/// Distinct accounts per item.
+fn popularity(sorted: &[Action], starts: &[usize], n_accounts: usize) -> Vec<u32> {
+    let mut last_seen = vec![u32::MAX; n_accounts];
+    let mut out = Vec::with_capacity(starts.len().saturating_sub(1));
+    for (i, w) in starts.windows(2).enumerate() {
+        let mut n = 0;
+        for a in &sorted[w[0]..w[1]] {
+            let slot = &mut last_seen[a.account as usize];
+            if *slot != i as u32 {
+                *slot = i as u32;
+                n += 1;
+            }
+        }
+        out.push(n);
+    }
+    out
+}
+
+/// Distinct accounts with at least one action.
+fn active_accounts(sorted: &[Action], n_accounts: usize) -> u64 {
+    let mut seen = vec![false; n_accounts];
+    let mut n = 0;
+    for a in sorted {
+        if !seen[a.account as usize] {
+            seen[a.account as usize] = true;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Splits the items into at most `threads` contiguous ranges of about equal pairing work.
+fn split(
+    starts: &[usize],
+    threads: usize,
+    pairable: &dyn Fn(usize) -> bool,
+) -> Vec<std::ops::Range<usize>> {
+    let n = starts.len().saturating_sub(1);
+    let cost = |i: usize| -> u64 {
+        if !pairable(i) {
+            return 0;
+        }
+        let len = (starts[i + 1] - starts[i]) as u64;
+        len * len.min(64)
+    };
+    let total: u64 = (0..n).map(cost).sum();
+    let threads = threads.max(1);
+    let share = total / threads as u64 + 1;
+    let mut ranges = Vec::new();
+    let mut begin = 0;
+    let mut acc = 0;
+    for i in 0..n {
+        acc += cost(i);
+        if acc >= share && ranges.len() + 1 < threads {
+            ranges.push(begin..i + 1);
+            begin = i + 1;
+            acc = 0;
+        }
+    }
+    ranges.push(begin..n);
+    ranges
+}
+
+/// Calls `emit(pair, gap, first, second)` for every co-acting pair of actions of one
+/// item's time-ordered group; `pair` is `(lower account << 32) | higher account`.
+fn co_actions(group: &[Action], window: i64, mut emit: impl FnMut(u64, i64, &Action, &Action)) {
+    for (i, x) in group.iter().enumerate() {
+        for y in &group[i + 1..] {
+            let gap = y.time - x.time;
+            if gap > window {
+                break;
+            }
+            if x.account != y.account {
+                let (lo, hi) = if x.account < y.account {
+                    (x.account, y.account)
+                } else {
+                    (y.account, x.account)
+                };
+                emit((u64::from(lo) << 32) | u64::from(hi), gap, x, y);
+            }
+        }
+    }
+}
+
+/// Each co-acting pair and the sum of the weights of the distinct items behind it.
+fn pair_weights(
+    sorted: &[Action],
+    starts: &[usize],
+    ranges: &[std::ops::Range<usize>],
+    weights: &[u64],
+    pairable: &(dyn Fn(usize) -> bool + Sync),
+    window: i64,
+) -> Map<u64, u64> {
+    let work = |range: std::ops::Range<usize>| -> Map<u64, u64> {
+        let mut pairs: Map<u64, u64> = Map::default();
+        let mut scratch: Vec<u64> = Vec::new();
+        for i in range {
+            if !pairable(i) {
+                continue;
+            }
+            scratch.clear();
+            let mut compacted = 0usize;
+            co_actions(
+                &sorted[starts[i]..starts[i + 1]],
+                window,
+                |pair, _, _, _| {
+                    scratch.push(pair);
+                    // A long burst on one item: deduplicate as we go so memory stays bounded
+                    // by the item's distinct pairs, not its co-actions.
+                    if scratch.len() >= (1 << 22).max(2 * compacted) {
+                        scratch.sort_unstable();
+                        scratch.dedup();
+                        compacted = scratch.len();
+                    }
+                },
+            );
+            scratch.sort_unstable();
+            scratch.dedup();
+            let w = weights[i];
+            for &pair in &scratch {
+                *pairs.entry(pair).or_insert(0) += w;
+            }
+        }
+        pairs
+    };
+    let mut maps = run_ranges(ranges, &work);
+    let mut total = maps.pop().unwrap_or_default();
+    for m in maps {
+        if m.len() > total.len() {
+            let small = std::mem::replace(&mut total, m);
+            for (k, w) in small {
+                *total.entry(k).or_insert(0) += w;
+            }
+        } else {
+            for (k, w) in m {
+                *total.entry(k).or_insert(0) += w;
+            }
+        }
+    }
+    total
+}
+
+/// For every kept edge and each of its items, the closest pair of posts.
+fn gather_evidence(
+    sorted: &[Action],
+    starts: &[usize],
+    ranges: &[std::ops::Range<usize>],
+    pairable: &(dyn Fn(usize) -> bool + Sync),
+    edge_of: &Map<u64, u32>,
+    window: i64,
+) -> Vec<RawEvidence> {
+    let work = |range: std::ops::Range<usize>| -> Vec<RawEvidence> {
+        let mut out = Vec::new();
+        let mut best: Map<u32, (i64, u32, u32)> = Map::default();
+        for i in range {
+            if !pairable(i) {
+                continue;
+            }
+            best.clear();
+            co_actions(
+                &sorted[starts[i]..starts[i + 1]],
+                window,
+                |pair, gap, x, y| {
+                    let Some(&edge) = edge_of.get(&pair) else {
+                        return;
+                    };
+                    let (pa, pb) = if x.account < y.account {
+                        (x.post, y.post)
+                    } else {
+                        (y.post, x.post)
+                    };
+                    let entry = best.entry(edge).or_insert((i64::MAX, pa, pb));
+                    if gap < entry.0 {
+                        *entry = (gap, pa, pb);
+                    }
+                },
+            );
+            for (&edge, &(_, post_a, post_b)) in &best {
+                out.push(RawEvidence {
+                    edge,
+                    item: i as u32,
+                    post_a,
+                    post_b,
+                });
+            }
+        }
+        out
+    };
+    run_ranges(ranges, &work).into_iter().flatten().collect()
+}
+
+/// Runs `work` on each range, one thread per range.
+fn run_ranges<T: Send>(
+    ranges: &[std::ops::Range<usize>],
+    work: &(dyn Fn(std::ops::Range<usize>) -> T + Sync),
+) -> Vec<T> {
+    if ranges.len() <= 1 {
+        return ranges.iter().map(|r| work(r.clone())).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|r| {
+                let r = r.clone();
+                scope.spawn(move || work(r))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(t) => t,
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    })
+}
+
+/// Communities of the graph of all edges (weights of a pair's behaviours added up), with
+/// what each community shared.
+fn clusters(accounts: &[Account], edges: &[Edge], items: &[Item]) -> Vec<Cluster> {
+    let triples: Vec<(u32, u32, f64)> = edges.iter().map(|e| (e.a, e.b, e.weight)).collect();
+    let community = louvain(accounts.len(), &triples);
+    let n_communities = community.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_communities];
+    for (a, &c) in community.iter().enumerate() {
+        members[c as usize].push(a as u32);
+    }
+    let mut inside: Vec<Vec<u32>> = vec![Vec::new(); n_communities];
+    for (i, e) in edges.iter().enumerate() {
+        let c = community[e.a as usize];
+        if c == community[e.b as usize] {
+            inside[c as usize].push(i as u32);
+        }
+    }
+    let mut out: Vec<Cluster> = Vec::new();
+    for (members, edge_ids) in members.into_iter().zip(inside) {
+        if members.len() < 2 || edge_ids.is_empty() {
+            continue;
+        }
+        let mut weight = 0.0;
+        let mut first = i64::MAX;
+        let mut last = i64::MIN;
+        let mut item_counts: Map<u32, u32> = Map::default();
+        let mut behaviours: Vec<Behaviour> = Vec::new();
+        for &ei in &edge_ids {
+            let e = &edges[ei as usize];
+            weight += e.weight;
+            if !behaviours.contains(&e.behaviour) {
+                behaviours.push(e.behaviour);
+            }
+            for ev in &e.evidence {
+                *item_counts.entry(ev.item).or_insert(0) += 1;
+                first = first.min(ev.post_a.time_ms).min(ev.post_b.time_ms);
+                last = last.max(ev.post_a.time_ms).max(ev.post_b.time_ms);
+            }
+        }
+        behaviours.sort_unstable();
+        let mut item_list: Vec<(u32, u32)> = item_counts.into_iter().collect();
+        item_list.sort_unstable_by(|x, y| {
+            y.1.cmp(&x.1)
+                .then_with(|| items[x.0 as usize].value.cmp(&items[y.0 as usize].value))
+                .then(x.0.cmp(&y.0))
+        });
+        let mut platforms: Vec<String> = members
+            .iter()
+            .map(|&m| accounts[m as usize].platform.clone())
+            .collect();
+        platforms.sort_unstable();
+        platforms.dedup();
+        out.push(Cluster {
+            id: 0,
+            members,
+            edges: edge_ids,
+            items: item_list.into_iter().map(|(i, _)| i).collect(),
+            weight,
+            first_ms: if first == i64::MAX { 0 } else { first },
+            last_ms: if last == i64::MIN { 0 } else { last },
+            platforms,
+            behaviours,
+        });
+    }
+    out.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then_with(|| x.members.cmp(&y.members))
+    });
+    for (i, c) in out.iter_mut().enumerate() {
+        c.id = i as u32;
+    }
+    out
 }

@@ -8,8 +8,11 @@
 //! This crate is pure: it reads input files it is pointed at and writes outputs to
 //! writers it is handed, but knows nothing of HTTP, storage or the exchange.
 
+pub mod cluster;
 pub mod detect;
 pub mod model;
+pub mod similar;
+pub mod text;
 
-pub use detect::Config;
+pub use detect::{Config, Detector};
 pub use model::{Behaviour, Detection, Post};

@@ -1,0 +1,142 @@
+//! Text as the behaviours compare it: normalised for co-text, cut into shingles for
+//! co-similar-text, hashtags folded into a set for co-hashtag.
+//!
+//! Accounts that copy a message rarely copy it byte for byte: they add a mention, a link
+//! of their own, a capital or an extra space. Normalisation removes exactly those
+//! differences and nothing that changes what the message says: Unicode NFKC (so
+//! full-width and styled letters compare equal to plain ones), lower case, links and
+//! `@mentions` dropped, runs of white space collapsed to one space.
+
+use std::hash::BuildHasher;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The text two posts must share to co-act in co-text, or `None` when nothing is left
+/// after normalisation (a post of only links and mentions says nothing of its own).
+#[must_use]
+pub fn normalize(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let folded: String;
+    let source = if text.is_ascii() {
+        text
+    } else {
+        folded = text.nfkc().collect();
+        folded.as_str()
+    };
+    for word in source.split_whitespace() {
+        if is_link(word) || is_mention(word) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            out.extend(word.chars().flat_map(char::to_lowercase));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Whether a word is a link: it has a scheme (`https://`) or starts with `www.`.
+fn is_link(word: &str) -> bool {
+    word.contains("://")
+        || word
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("www."))
+}
+
+/// Whether a word is a mention: `@` followed by something.
+fn is_mention(word: &str) -> bool {
+    word.len() > 1 && word.starts_with('@')
+}
+
+/// The distinct shingles of a normalised text: hashes of each run of `k` consecutive
+/// words, sorted. Words are the text's space-separated tokens with punctuation trimmed
+/// from both ends, so "vote!" and "vote" are the same word.
+#[must_use]
+pub fn shingles(normalized: &str, k: usize) -> Vec<u32> {
+    let k = k.max(1);
+    let words: Vec<&str> = normalized
+        .split(' ')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let hasher = foldhash::quality::FixedState::with_seed(0x5348_494e_474c_4553);
+    let mut out: Vec<u32> = if words.len() < k {
+        if words.is_empty() {
+            Vec::new()
+        } else {
+            vec![fold32(hasher.hash_one(&words))]
+        }
+    } else {
+        words
+            .windows(k)
+            .map(|w| fold32(hasher.hash_one(w)))
+            .collect()
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Jaccard similarity of two sorted, deduplicated shingle sets.
+#[must_use]
+pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - both;
+    both as f64 / union as f64
+}
+
+/// The hashtag set two posts must share to co-act in co-hashtag, as `#a #b` (folded to
+/// lower case, leading `#` removed and put back, sorted, duplicates dropped), or `None`
+/// for a post without hashtags.
+#[must_use]
+pub fn hashtag_set(tags: &[String]) -> Option<String> {
+    let mut folded: Vec<String> = tags
+        .iter()
+        .flat_map(|t| t.split([',', ' ', '\t']))
+        .map(|t| t.trim().trim_start_matches('#'))
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            if t.is_ascii() {
+                t.to_ascii_lowercase()
+            } else {
+                t.nfkc().flat_map(char::to_lowercase).collect()
+            }
+        })
+        .collect();
+    if folded.is_empty() {
+        return None;
+    }
+    folded.sort_unstable();
+    folded.dedup();
+    let mut out = String::new();
+    for t in folded {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push('#');
+        out.push_str(&t);
+    }
+    Some(out)
+}
+
+fn fold32(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
+}

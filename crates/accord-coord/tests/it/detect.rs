@@ -1,0 +1,573 @@
+//! The engine against its definitions: hand-made cases for each rule, and a randomised
+//! comparison with a brute-force reading of the definitions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use accord_coord::model::{Behaviour, Detection, Post};
+use accord_coord::{Config, Detector};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+fn post(platform: &str, account: &str, id: &str, secs: f64) -> Post {
+    Post {
+        platform: platform.to_owned(),
+        account: account.to_owned(),
+        id: id.to_owned(),
+        time_ms: (secs * 1000.0) as i64,
+        ..Post::default()
+    }
+}
+
+fn config(behaviours: &[Behaviour], window_secs: i64, min_weight: f64) -> Config {
+    Config {
+        behaviours: behaviours.to_vec(),
+        window_ms: window_secs * 1000,
+        min_weight,
+        threads: 2,
+        ..Config::default()
+    }
+}
+
+fn run(config: Config, posts: &[Post]) -> Detection {
+    let mut d = Detector::new(config);
+    d.add(posts);
+    d.finish(&mut |_| {})
+}
+
+/// Edges as `(behaviour, "p:a", "p:b", weight)`, sorted.
+fn edges(d: &Detection) -> Vec<(String, String, String, f64)> {
+    let mut v: Vec<_> = d
+        .edges
+        .iter()
+        .map(|e| {
+            (
+                e.behaviour.name().to_owned(),
+                d.accounts[e.a as usize].key(),
+                d.accounts[e.b as usize].key(),
+                e.weight,
+            )
+        })
+        .collect();
+    v.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    v
+}
+
+fn check(config: Config, posts: &[Post], expected: &[(&str, &str, &str, f64)]) {
+    let got = edges(&run(config, posts));
+    let want: Vec<(String, String, String, f64)> = expected
+        .iter()
+        .map(|&(b, x, y, w)| (b.to_owned(), x.to_owned(), y.to_owned(), w))
+        .collect();
+    assert_eq!(got, want);
+}
+
+fn reposts(account: &str, targets: &[(&str, f64)]) -> Vec<Post> {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(i, &(target, t))| {
+            let mut p = post("x", account, &format!("{account}-{i}"), t);
+            p.repost_of = Some(target.to_owned());
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn accounts_reposting_the_same_posts_within_the_window_form_edges_weighted_by_items() {
+    let mut posts = Vec::new();
+    for (k, acc) in ["a", "b", "c"].iter().enumerate() {
+        let offset = k as f64 * 10.0;
+        posts.extend(reposts(
+            acc,
+            &[
+                ("p1", 100.0 + offset),
+                ("p2", 1000.0 + offset),
+                ("p3", 5000.0 + offset),
+            ],
+        ));
+    }
+    // "d" reposts the same posts, but always two minutes later.
+    posts.extend(reposts(
+        "d",
+        &[("p1", 220.0), ("p2", 1120.0), ("p3", 5120.0)],
+    ));
+    check(
+        config(&[Behaviour::CoRepost], 60, 3.0),
+        &posts,
+        &[
+            ("co-repost", "x:a", "x:b", 3.0),
+            ("co-repost", "x:a", "x:c", 3.0),
+            ("co-repost", "x:b", "x:c", 3.0),
+        ],
+    );
+    check(config(&[Behaviour::CoRepost], 60, 4.0), &posts, &[]);
+}
+
+#[test]
+fn the_window_is_inclusive_and_sliding() {
+    // 60 s apart exactly co-act (p1); 60.001 s do not (p2). Across a bin boundary they
+    // still do (p3: 59 and 61 would fall into two fixed one-minute bins).
+    let mut posts = reposts("a", &[("p1", 0.0), ("p2", 100.0), ("p3", 179.0)]);
+    posts.extend(reposts(
+        "b",
+        &[("p1", 60.0), ("p2", 160.001), ("p3", 181.0)],
+    ));
+    check(
+        config(&[Behaviour::CoRepost], 60, 2.0),
+        &posts,
+        &[("co-repost", "x:a", "x:b", 2.0)],
+    );
+    check(config(&[Behaviour::CoRepost], 60, 3.0), &posts, &[]);
+}
+
+#[test]
+fn an_item_counts_once_however_often_a_pair_co_acts_on_it() {
+    let mut posts = Vec::new();
+    for i in 0..10 {
+        posts.extend(reposts("a", &[("p1", f64::from(i) * 1000.0)]));
+        posts.extend(reposts("b", &[("p1", f64::from(i) * 1000.0 + 1.0)]));
+    }
+    for (i, p) in posts.iter_mut().enumerate() {
+        p.id = format!("post{i}");
+    }
+    check(
+        config(&[Behaviour::CoRepost], 60, 1.0),
+        &posts,
+        &[("co-repost", "x:a", "x:b", 1.0)],
+    );
+}
+
+#[test]
+fn an_account_never_co_acts_with_itself() {
+    let posts = reposts("a", &[("p1", 0.0), ("p1", 1.0), ("p1", 2.0)]);
+    let d = run(config(&[Behaviour::CoRepost], 60, 1.0), &posts);
+    assert!(d.edges.is_empty());
+    assert_eq!(d.stats.behaviours[0].pairs, 0);
+}
+
+#[test]
+fn viral_items_are_not_paired_and_are_counted() {
+    let mut posts = Vec::new();
+    for i in 0..50 {
+        posts.extend(reposts(&format!("fan{i}"), &[("viral", f64::from(i))]));
+    }
+    let mut c = config(&[Behaviour::CoRepost], 60, 1.0);
+    c.viral = 49;
+    let d = run(c.clone(), &posts);
+    assert!(d.edges.is_empty());
+    assert_eq!(d.stats.behaviours[0].viral_items, 1);
+    c.viral = 50;
+    c.popular = 50;
+    let d = run(c, &posts);
+    assert_eq!(d.edges.len(), 50 * 49 / 2);
+    assert_eq!(d.stats.behaviours[0].viral_items, 0);
+}
+
+#[test]
+fn popular_items_weigh_less_by_rarity() {
+    let c = Config {
+        popular: 10,
+        ..Config::default()
+    };
+    assert_eq!(c.item_weight(2, 1_000_000), 1.0);
+    assert_eq!(c.item_weight(10, 1_000_000), 1.0);
+    let w100 = c.item_weight(100, 1_000_000);
+    let w1000 = c.item_weight(1000, 1_000_000);
+    assert!((w100 - (10_000f64).ln() / (100_000f64).ln()).abs() < 1e-6);
+    assert!(w1000 < w100 && w100 < 1.0);
+    assert_eq!(c.item_weight(1_000_000, 1_000_000), 0.0);
+    assert_eq!(
+        c.item_weight(15, 15),
+        0.0,
+        "an item every active account acted on"
+    );
+}
+
+#[test]
+fn links_compare_canonically_and_by_domain_on_request() {
+    let mut a = post("x", "a", "1", 0.0);
+    a.urls = vec!["HTTP://Example.COM/vote#top".into(), "".into()];
+    let mut b = post("fb", "b", "2", 10.0);
+    b.urls = vec![
+        "http://example.com/vote".into(),
+        "http://example.com/vote".into(),
+    ];
+    let mut c = post("x", "c", "3", 20.0);
+    c.urls = vec!["https://news.example.com/other".into()];
+    let posts = vec![a, b, c];
+    check(
+        config(&[Behaviour::CoLink], 60, 1.0),
+        &posts,
+        &[("co-link", "fb:b", "x:a", 1.0)],
+    );
+    let mut by_domain = config(&[Behaviour::CoLink], 60, 1.0);
+    by_domain.link_domain = true;
+    check(
+        by_domain,
+        &posts,
+        &[
+            ("co-link", "fb:b", "x:a", 1.0),
+            ("co-link", "fb:b", "x:c", 1.0),
+            ("co-link", "x:a", "x:c", 1.0),
+        ],
+    );
+}
+
+#[test]
+fn empty_fields_are_no_items() {
+    // The failure of tools that read an empty cell as the value "": every post without a
+    // link would share the link "" with every other.
+    let mut posts = Vec::new();
+    for (i, acc) in ["a", "b", "c"].iter().enumerate() {
+        let mut p = post("x", acc, &i.to_string(), i as f64);
+        p.urls = vec![String::new(), " ".into()];
+        p.repost_of = Some(String::new());
+        p.reply_to = Some("  ".into());
+        p.text = Some("   ".into());
+        p.hashtags = vec![String::new(), "#".into()];
+        posts.push(p);
+    }
+    let d = run(config(&Behaviour::ALL, 60, 1.0), &posts);
+    assert!(d.edges.is_empty());
+    assert!(
+        d.stats.behaviours.iter().all(|b| b.actions == 0),
+        "{:?}",
+        d.stats
+    );
+}
+
+#[test]
+fn texts_match_after_normalisation_and_reposts_do_not_count_as_text_or_links() {
+    let mut a = post("x", "a", "1", 0.0);
+    a.text = Some("@bob VOTE early   at https://t.example/x the hall".into());
+    let mut b = post("x", "b", "2", 5.0);
+    b.text = Some("vote early at the hall".into());
+    let mut c = post("x", "c", "3", 6.0);
+    c.text = Some("vote early at the hall".into());
+    c.urls = vec!["https://t.example/x".into()];
+    c.repost_of = Some("1".into());
+    let mut d = post("x", "d", "4", 7.0);
+    d.urls = vec!["https://t.example/x".into()];
+    check(
+        config(&[Behaviour::CoText, Behaviour::CoLink], 60, 1.0),
+        &[a, b, c, d],
+        &[("co-text", "x:a", "x:b", 1.0)],
+    );
+}
+
+#[test]
+fn near_duplicate_texts_co_act_and_different_texts_do_not() {
+    let base = "the count in the northern district was rigged by officials last night";
+    let texts = [
+        base.to_owned(),
+        base.replace("rigged", "stolen"),
+        base.replace("last night", "yesterday night"),
+        "completely different words about the weather and the football match".to_owned(),
+    ];
+    let posts: Vec<Post> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut p = post("x", &format!("u{i}"), &i.to_string(), i as f64);
+            p.text = Some(t.clone());
+            p
+        })
+        .collect();
+    let d = run(config(&[Behaviour::CoSimilarText], 60, 1.0), &posts);
+    let got = edges(&d);
+    assert_eq!(
+        got.iter()
+            .map(|e| (e.1.as_str(), e.2.as_str()))
+            .collect::<Vec<_>>(),
+        [("x:u0", "x:u1"), ("x:u0", "x:u2"), ("x:u1", "x:u2")]
+    );
+    let mut strict = config(&[Behaviour::CoSimilarText], 60, 1.0);
+    strict.similarity = 0.95;
+    assert!(run(strict, &posts).edges.is_empty());
+}
+
+#[test]
+fn near_identical_images_co_act_within_the_distance() {
+    let mut base = [0u8; 32];
+    for (i, b) in base.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37).wrapping_add(11);
+    }
+    let flip = |bits: usize| {
+        let mut h = base;
+        for k in 0..bits {
+            h[k / 8] ^= 1 << (k % 8);
+        }
+        h
+    };
+    let hashes = [base, flip(31), flip(40)];
+    let posts: Vec<Post> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut p = post("x", &format!("u{i}"), &i.to_string(), i as f64);
+            p.media = vec![*h, *h];
+            p
+        })
+        .collect();
+    let d = run(config(&[Behaviour::CoMedia], 60, 1.0), &posts);
+    // u1 is 31 bits from u0; u2 is 40 from u0 and 9 from u1, so all three are one image
+    // through u1.
+    assert_eq!(d.edges.len(), 3);
+    let mut c = config(&[Behaviour::CoMedia], 60, 1.0);
+    c.pdq_distance = 8;
+    assert!(run(c, &posts).edges.is_empty());
+}
+
+#[test]
+fn hashtag_sets_and_replies_are_items() {
+    let mut posts = Vec::new();
+    for (i, acc) in ["a", "b"].iter().enumerate() {
+        let mut p = post("x", acc, &format!("h{i}"), i as f64);
+        p.hashtags = if i == 0 {
+            vec!["#Vote".into(), "#Now".into()]
+        } else {
+            vec!["now".into(), "VOTE".into()]
+        };
+        p.reply_to = Some("root".into());
+        posts.push(p);
+    }
+    // The same reply target on another platform is another post.
+    let mut other = post("fb", "c", "h2", 2.0);
+    other.reply_to = Some("root".into());
+    posts.push(other);
+    check(
+        config(&[Behaviour::CoHashtag, Behaviour::CoReply], 60, 1.0),
+        &posts,
+        &[
+            ("co-hashtag", "x:a", "x:b", 1.0),
+            ("co-reply", "x:a", "x:b", 1.0),
+        ],
+    );
+}
+
+#[test]
+fn evidence_names_the_closest_posts_of_each_account_for_every_item() {
+    let mut posts = Vec::new();
+    posts.extend(reposts("b", &[("p1", 100.0), ("p2", 900.0)]));
+    posts.extend(reposts("a", &[("p1", 130.0), ("p1", 101.0), ("p2", 950.0)]));
+    let d = run(config(&[Behaviour::CoRepost], 60, 2.0), &posts);
+    assert_eq!(d.edges.len(), 1);
+    let e = &d.edges[0];
+    assert_eq!(d.accounts[e.a as usize].id, "a");
+    let ev: Vec<(String, &str, &str, i64, i64)> = e
+        .evidence
+        .iter()
+        .map(|v| {
+            (
+                d.items[v.item as usize].value.clone(),
+                v.post_a.id.as_str(),
+                v.post_b.id.as_str(),
+                v.post_a.time_ms,
+                v.post_b.time_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        ev,
+        [
+            ("x:p1".to_owned(), "a-1", "b-0", 101_000, 100_000),
+            ("x:p2".to_owned(), "a-2", "b-1", 950_000, 900_000),
+        ]
+    );
+    assert_eq!(d.clusters.len(), 1);
+    let c = &d.clusters[0];
+    assert_eq!(c.members, [0, 1]);
+    assert_eq!((c.first_ms, c.last_ms), (100_000, 950_000));
+    assert_eq!(c.behaviours, [Behaviour::CoRepost]);
+}
+
+#[test]
+fn a_cross_platform_group_is_one_cluster_and_separate_groups_are_separate() {
+    let mut posts = Vec::new();
+    let mut n = 0;
+    for (group, members) in [
+        vec![("x", "a1"), ("fb", "a2"), ("x", "a3")],
+        vec![("x", "b1"), ("x", "b2"), ("x", "b3"), ("x", "b4")],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for event in 0..6 {
+            for (k, (platform, acc)) in members.iter().enumerate() {
+                let mut p = post(
+                    platform,
+                    acc,
+                    &format!("p{n}"),
+                    f64::from(event) * 3600.0 + k as f64,
+                );
+                n += 1;
+                p.urls = vec![format!("https://g{group}.example/{event}")];
+                posts.push(p);
+            }
+        }
+    }
+    let d = run(config(&[Behaviour::CoLink], 60, 5.0), &posts);
+    assert_eq!(d.edges.len(), 3 + 6);
+    assert_eq!(d.clusters.len(), 2);
+    let big = &d.clusters[0];
+    assert_eq!(big.members.len(), 4, "heaviest first");
+    let small = &d.clusters[1];
+    assert_eq!(small.platforms, ["fb", "x"]);
+    assert_eq!(small.items.len(), 6);
+    assert_eq!(small.edges.len(), 3);
+}
+
+/// The definitions read literally: every pair of actions, every item.
+fn brute_force(config: &Config, posts: &[Post]) -> BTreeMap<(String, String, String), f64> {
+    let mut out = BTreeMap::new();
+    for &behaviour in &config.behaviours {
+        let items = |p: &Post| -> Vec<String> {
+            match behaviour {
+                Behaviour::CoRepost => p
+                    .repost_of
+                    .iter()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(|t| format!("{}:{}", p.platform, t.trim()))
+                    .collect(),
+                Behaviour::CoHashtag if p.repost_of.is_none() => {
+                    accord_coord::text::hashtag_set(&p.hashtags)
+                        .into_iter()
+                        .collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        let key = |p: &Post| format!("{}:{}", p.platform, p.account);
+        let mut accounts_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut active = BTreeSet::new();
+        for p in posts {
+            for i in items(p) {
+                accounts_of.entry(i).or_default().insert(key(p));
+                active.insert(key(p));
+            }
+        }
+        let mut pair_items: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for x in posts {
+            for y in posts {
+                if key(x) >= key(y) || (x.time_ms - y.time_ms).abs() > config.window_ms {
+                    continue;
+                }
+                for i in items(x) {
+                    if items(y).contains(&i) && accounts_of[&i].len() as u32 <= config.viral {
+                        pair_items.entry((key(x), key(y))).or_default().insert(i);
+                    }
+                }
+            }
+        }
+        for ((a, b), its) in pair_items {
+            let w: f64 = its
+                .iter()
+                .map(|i| {
+                    config.item_weight(accounts_of[i].len() as u32, active.len() as u64) as f32
+                        as f64
+                })
+                .sum();
+            if w >= config.min_weight {
+                out.insert((behaviour.name().to_owned(), a, b), w);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn randomised_detection_equals_the_definitions_read_literally() {
+    for seed in 0..40u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let accounts = rng.random_range(2..25);
+        let items = rng.random_range(1..15);
+        let n = rng.random_range(1..200);
+        let posts: Vec<Post> = (0..n)
+            .map(|i| {
+                let platform = if rng.random_bool(0.2) { "fb" } else { "x" };
+                let mut p = post(
+                    platform,
+                    &format!("u{}", rng.random_range(0..accounts)),
+                    &format!("{i}"),
+                    f64::from(rng.random_range(0..600u32)),
+                );
+                if rng.random_bool(0.6) {
+                    p.repost_of = Some(format!("t{}", rng.random_range(0..items)));
+                } else {
+                    p.hashtags = (0..rng.random_range(0..3))
+                        .map(|_| format!("#T{}", rng.random_range(0..4)))
+                        .collect();
+                }
+                p
+            })
+            .collect();
+        let config = Config {
+            behaviours: vec![Behaviour::CoRepost, Behaviour::CoHashtag],
+            window_ms: i64::from(rng.random_range(0..120u32)) * 1000,
+            min_weight: [0.5, 1.0, 1.5, 2.0, 3.0][rng.random_range(0..5)],
+            popular: rng.random_range(1..6),
+            viral: rng.random_range(2..30),
+            threads: rng.random_range(1..4),
+            ..Config::default()
+        };
+        let want = brute_force(&config, &posts);
+        let d = run(config.clone(), &posts);
+        let got: BTreeMap<(String, String, String), f64> = d
+            .edges
+            .iter()
+            .map(|e| {
+                (
+                    (
+                        e.behaviour.name().to_owned(),
+                        d.accounts[e.a as usize].key(),
+                        d.accounts[e.b as usize].key(),
+                    ),
+                    e.weight,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "seed {seed}, {config:?}"
+        );
+        for (k, w) in &want {
+            assert!(
+                (got[k] - w).abs() < 1e-3,
+                "seed {seed}: {k:?} {} vs {w}",
+                got[k]
+            );
+        }
+        // Every edge has one evidence entry per distinct item, each within the window and
+        // by the right accounts.
+        for e in &d.edges {
+            let mut items: Vec<u32> = e.evidence.iter().map(|v| v.item).collect();
+            items.sort_unstable();
+            items.dedup();
+            assert_eq!(items.len(), e.evidence.len());
+            for v in &e.evidence {
+                assert!((v.post_a.time_ms - v.post_b.time_ms).abs() <= config.window_ms);
+                let by = |id: &str| posts.iter().find(|p| p.id == id).unwrap();
+                let (pa, pb) = (by(&v.post_a.id), by(&v.post_b.id));
+                assert_eq!(
+                    format!("{}:{}", pa.platform, pa.account),
+                    d.accounts[e.a as usize].key()
+                );
+                assert_eq!(
+                    format!("{}:{}", pb.platform, pb.account),
+                    d.accounts[e.b as usize].key()
+                );
+            }
+        }
+        // The number of threads changes nothing.
+        let single = run(
+            Config {
+                threads: 1,
+                ..config
+            },
+            &posts,
+        );
+        assert_eq!(single, d, "seed {seed}");
+    }
+}
