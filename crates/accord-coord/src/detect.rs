@@ -134,11 +134,42 @@ struct Action {
 /// A value taken from a post for one behaviour, before interning.
 enum Value {
     /// An item compared exactly: its key and readable value.
-    Exact(u128, String),
-    /// A text for co-similar-text: key of the normalised text, readable value, shingles.
-    Text(u128, String, Vec<u32>),
+    Exact(u128, Shown),
+    /// A text for co-similar-text: key of the normalised text and its shingles.
+    Text(u128, Vec<u32>),
     /// An image's PDQ hash.
     Media([u8; 32]),
+}
+
+/// How to show an item, made only when needed: most items are acted on by one account
+/// and never shown.
+enum Shown {
+    /// This value.
+    Owned(String),
+    /// The post's text.
+    Text,
+    /// The reposted post, as `platform:id`.
+    Repost,
+    /// The post replied to, as `platform:id`.
+    Reply,
+}
+
+impl Shown {
+    fn make(self, post: &Post) -> String {
+        let target = |t: &Option<String>| {
+            format!(
+                "{}:{}",
+                post.platform,
+                t.as_deref().unwrap_or_default().trim()
+            )
+        };
+        match self {
+            Shown::Owned(s) => s,
+            Shown::Text => shorten(post.text.as_deref().unwrap_or_default().trim()),
+            Shown::Repost => target(&post.repost_of),
+            Shown::Reply => target(&post.reply_to),
+        }
+    }
 }
 
 /// Everything gathered for one behaviour.
@@ -208,14 +239,13 @@ impl Lane {
 pub struct Detector {
     config: Config,
     lanes: Vec<Lane>,
-    account_keys: Map<Box<str>, u32>,
+    account_keys: Map<u128, u32>,
     accounts: Vec<Box<str>>,
     /// Per post: its account.
     post_account: Vec<u32>,
     post_time: Vec<i64>,
     post_ids: String,
     post_id_ends: Vec<usize>,
-    key_buffer: String,
 }
 
 /// Key of a string for interning: 128 bits, so that distinct values do not collide in any
@@ -263,7 +293,8 @@ fn link(raw: &str, domain: bool) -> Option<String> {
 }
 
 /// The values a post contributes to each lane, in lane order.
-fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Vec<(u8, Value)> {
+fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Extracted {
+    let account = key128(&[&post.platform, &post.account]);
     let mut out = Vec::new();
     for (lane, &behaviour) in behaviours.iter().enumerate() {
         let lane = lane as u8;
@@ -279,14 +310,14 @@ fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Vec<(u8, V
                     }
                 }
                 for l in seen {
-                    out.push((lane, Value::Exact(key128(&[&l]), l)));
+                    out.push((lane, Value::Exact(key128(&[&l]), Shown::Owned(l))));
                 }
             }
             Behaviour::CoText if original => {
                 if let Some(t) = post.text.as_deref()
                     && let Some(n) = text::normalize(t)
                 {
-                    out.push((lane, Value::Exact(key128(&[&n]), shorten(t.trim()))));
+                    out.push((lane, Value::Exact(key128(&[&n]), Shown::Text)));
                 }
             }
             Behaviour::CoSimilarText if original => {
@@ -294,10 +325,7 @@ fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Vec<(u8, V
                     && let Some(n) = text::normalize(t)
                 {
                     let shingles = text::shingles(&n, config.shingle);
-                    out.push((
-                        lane,
-                        Value::Text(key128(&[&n]), shorten(t.trim()), shingles),
-                    ));
+                    out.push((lane, Value::Text(key128(&[&n]), shingles)));
                 }
             }
             Behaviour::CoMedia if original => {
@@ -313,28 +341,35 @@ fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Vec<(u8, V
                 if let Some(target) = post.repost_of.as_deref().map(str::trim)
                     && !target.is_empty()
                 {
-                    let shown = format!("{}:{target}", post.platform);
-                    out.push((lane, Value::Exact(key128(&[&post.platform, target]), shown)));
+                    out.push((
+                        lane,
+                        Value::Exact(key128(&[&post.platform, target]), Shown::Repost),
+                    ));
                 }
             }
             Behaviour::CoReply => {
                 if let Some(target) = post.reply_to.as_deref().map(str::trim)
                     && !target.is_empty()
                 {
-                    let shown = format!("{}:{target}", post.platform);
-                    out.push((lane, Value::Exact(key128(&[&post.platform, target]), shown)));
+                    out.push((
+                        lane,
+                        Value::Exact(key128(&[&post.platform, target]), Shown::Reply),
+                    ));
                 }
             }
             Behaviour::CoHashtag if original => {
                 if let Some(set) = text::hashtag_set(&post.hashtags) {
-                    out.push((lane, Value::Exact(key128(&[&set]), set)));
+                    out.push((lane, Value::Exact(key128(&[&set]), Shown::Owned(set))));
                 }
             }
             _ => {}
         }
     }
-    out
+    (account, out)
 }
+
+/// A post's account key and its values for each lane.
+type Extracted = (u128, Vec<(u8, Value)>);
 
 impl Detector {
     /// A detector for `config`. Behaviours listed twice are detected once.
@@ -355,7 +390,6 @@ impl Detector {
             post_time: Vec::new(),
             post_ids: String::new(),
             post_id_ends: Vec::new(),
-            key_buffer: String::new(),
         }
     }
 
@@ -375,7 +409,7 @@ impl Detector {
     pub fn add(&mut self, posts: &[Post]) {
         let behaviours = self.config.behaviours.clone();
         let threads = self.config.threads;
-        let values: Vec<Vec<(u8, Value)>> = if threads > 1 && posts.len() >= PARALLEL_MIN {
+        let values: Vec<Extracted> = if threads > 1 && posts.len() >= PARALLEL_MIN {
             let chunk = posts.len().div_ceil(threads);
             let config = &self.config;
             let behaviours = &behaviours;
@@ -411,26 +445,21 @@ impl Detector {
     }
 
     /// Records one post and its values.
-    fn take(&mut self, post: &Post, values: Vec<(u8, Value)>) {
-        self.key_buffer.clear();
-        // The platform is kept free of the separator so that the key splits back.
-        self.key_buffer.extend(
-            post.platform
-                .chars()
-                .map(|c| if c == '\u{1f}' { ' ' } else { c }),
-        );
-        self.key_buffer.push('\u{1f}');
-        self.key_buffer.push_str(&post.account);
-        let account = match self.account_keys.get(self.key_buffer.as_str()) {
-            Some(&a) => a,
-            None => {
-                let a = self.accounts.len() as u32;
-                let key: Box<str> = self.key_buffer.as_str().into();
-                self.accounts.push(key.clone());
-                self.account_keys.insert(key, a);
-                a
-            }
-        };
+    fn take(&mut self, post: &Post, (account_key, values): Extracted) {
+        let next = self.accounts.len() as u32;
+        let account = *self.account_keys.entry(account_key).or_insert(next);
+        if account == next {
+            // The platform is kept free of the separator so that the key splits back.
+            let mut key = String::with_capacity(post.platform.len() + post.account.len() + 1);
+            key.extend(
+                post.platform
+                    .chars()
+                    .map(|c| if c == '\u{1f}' { ' ' } else { c }),
+            );
+            key.push('\u{1f}');
+            key.push_str(&post.account);
+            self.accounts.push(key.into_boxed_str());
+        }
         let p = self.post_account.len() as u32;
         self.post_account.push(account);
         self.post_time.push(post.time_ms);
@@ -439,9 +468,9 @@ impl Detector {
         for (lane, value) in values {
             let lane = &mut self.lanes[lane as usize];
             let item = match value {
-                Value::Exact(key, readable) => lane.intern(key, account, false, || readable).0,
-                Value::Text(key, readable, shingles) => {
-                    let (item, fresh) = lane.intern(key, account, true, || readable);
+                Value::Exact(key, shown) => lane.intern(key, account, false, || shown.make(post)).0,
+                Value::Text(key, shingles) => {
+                    let (item, fresh) = lane.intern(key, account, true, || Shown::Text.make(post));
                     if fresh {
                         lane.sets.push(&shingles);
                     }
