@@ -10,6 +10,7 @@
 
 pub mod cluster;
 pub mod detect;
+pub mod input;
 pub mod model;
 pub mod similar;
 pub mod text;

@@ -2,4 +2,5 @@
 
 mod cluster;
 mod detect;
+mod input;
 mod text;
