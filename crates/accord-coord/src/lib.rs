@@ -11,6 +11,7 @@
 pub mod cluster;
 pub mod detect;
 pub mod model;
+pub mod output;
 pub mod similar;
 pub mod text;
 

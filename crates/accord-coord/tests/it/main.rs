@@ -2,4 +2,5 @@
 
 mod cluster;
 mod detect;
+mod output;
 mod text;
