@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod detect;
 pub mod input;
 pub mod model;
+pub mod output;
 pub mod similar;
 pub mod text;
 

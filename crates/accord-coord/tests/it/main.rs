@@ -3,4 +3,5 @@
 mod cluster;
 mod detect;
 mod input;
+mod output;
 mod text;

@@ -68,6 +68,25 @@ fn match_depends_on_stix_pattern_url_public_suffix_regex_syntax_and_foldhash_onl
 }
 
 #[test]
+fn coord_depends_on_the_normalisers_media_stix_and_its_input_formats_only() {
+    // Pure: reads the files it is pointed at, writes to the writers it is handed.
+    check(
+        "accord-coord",
+        &[
+            "accord-match",
+            "accord-media",
+            "accord-stix",
+            "serde_json",
+            "thiserror",
+            "foldhash",
+            "unicode-normalization",
+            "csv",
+            "parquet",
+        ],
+    );
+}
+
+#[test]
 fn store_knows_nothing_of_http_or_async() {
     check(
         "accord-store",
