@@ -18,10 +18,15 @@
 //!   viral post repost it within seconds of each other by the thousand; without this they
 //!   would form the biggest "cluster" of every run, and pairing them would take memory
 //!   quadratic in the item's audience.
-//! - The **weight of an edge** between two accounts in a behaviour is the sum of the
-//!   weights of the distinct items they co-acted on: an item counts once however many
-//!   times the pair co-acted on it, so one spammed item makes no edge on its own.
-//! - **Evidence** for an edge: for each of its items, the pair of posts closest in time.
+//! - An item's actions fall into **bursts**: runs in which each action comes at most the
+//!   window after the one before. An **episode** is one burst on one item; no co-action
+//!   spans two episodes.
+//! - The **weight of an edge** between two accounts in a behaviour is the sum, over the
+//!   episodes they co-acted in, of the item's weight: a pair counts once per episode
+//!   however many times it co-acted in it, so one spammed burst makes no edge on its own,
+//!   while the same link, text or hashtags pushed together again hours later counts again.
+//!   An item active without pause all day (a popular hashtag) is one episode.
+//! - **Evidence** for an edge: for each of its episodes, the pair of posts closest in time.
 //!
 //! How it runs: [`Detector::add`] turns batches of posts into compact actions (24 bytes
 //! each; item values are interned, and an item's readable value is kept only once a
@@ -849,6 +854,12 @@ fn split(
     ranges
 }
 
+/// The bursts of an item's time-ordered actions: runs in which each action is at most
+/// the window after the one before. No co-action spans two bursts.
+fn bursts(group: &[Action], window: i64) -> impl Iterator<Item = &[Action]> {
+    group.chunk_by(move |x, y| y.time - x.time <= window)
+}
+
 /// Calls `emit(pair, gap, first, second)` for every co-acting pair of actions of one
 /// item's time-ordered group; `pair` is `(lower account << 32) | higher account`.
 fn co_actions(group: &[Action], window: i64, mut emit: impl FnMut(u64, i64, &Action, &Action)) {
@@ -870,7 +881,7 @@ fn co_actions(group: &[Action], window: i64, mut emit: impl FnMut(u64, i64, &Act
     }
 }
 
-/// Each co-acting pair and the sum of the weights of the distinct items behind it.
+/// Each co-acting pair and the sum of the weights of the episodes behind it.
 fn pair_weights(
     sorted: &[Action],
     starts: &[usize],
@@ -886,27 +897,25 @@ fn pair_weights(
             if !pairable(i) {
                 continue;
             }
-            scratch.clear();
-            let mut compacted = 0usize;
-            co_actions(
-                &sorted[starts[i]..starts[i + 1]],
-                window,
-                |pair, _, _, _| {
+            for burst in bursts(&sorted[starts[i]..starts[i + 1]], window) {
+                scratch.clear();
+                let mut compacted = 0usize;
+                co_actions(burst, window, |pair, _, _, _| {
                     scratch.push(pair);
-                    // A long burst on one item: deduplicate as we go so memory stays bounded
-                    // by the item's distinct pairs, not its co-actions.
+                    // A long burst on one item: deduplicate as we go so memory stays
+                    // bounded by the burst's distinct pairs, not its co-actions.
                     if scratch.len() >= (1 << 22).max(2 * compacted) {
                         scratch.sort_unstable();
                         scratch.dedup();
                         compacted = scratch.len();
                     }
-                },
-            );
-            scratch.sort_unstable();
-            scratch.dedup();
-            let w = weights[i];
-            for &pair in &scratch {
-                *pairs.entry(pair).or_insert(0) += w;
+                });
+                scratch.sort_unstable();
+                scratch.dedup();
+                let w = weights[i];
+                for &pair in &scratch {
+                    *pairs.entry(pair).or_insert(0) += w;
+                }
             }
         }
         pairs
@@ -944,11 +953,9 @@ fn gather_evidence(
             if !pairable(i) {
                 continue;
             }
-            best.clear();
-            co_actions(
-                &sorted[starts[i]..starts[i + 1]],
-                window,
-                |pair, gap, x, y| {
+            for burst in bursts(&sorted[starts[i]..starts[i + 1]], window) {
+                best.clear();
+                co_actions(burst, window, |pair, gap, x, y| {
                     let Some(&edge) = edge_of.get(&pair) else {
                         return;
                     };
@@ -961,15 +968,15 @@ fn gather_evidence(
                     if gap < entry.0 {
                         *entry = (gap, pa, pb);
                     }
-                },
-            );
-            for (&edge, &(_, post_a, post_b)) in &best {
-                out.push(RawEvidence {
-                    edge,
-                    item: i as u32,
-                    post_a,
-                    post_b,
                 });
+                for (&edge, &(_, post_a, post_b)) in &best {
+                    out.push(RawEvidence {
+                        edge,
+                        item: i as u32,
+                        post_a,
+                        post_b,
+                    });
+                }
             }
         }
         out

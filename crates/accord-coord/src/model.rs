@@ -121,7 +121,7 @@ pub struct PostRef {
     pub time_ms: i64,
 }
 
-/// One item two accounts co-acted on, with the closest pair of their posts on it.
+/// One episode two accounts co-acted in: the item, and the closest pair of their posts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evidence {
     /// Index into [`Detection::items`].
@@ -141,10 +141,11 @@ pub struct Edge {
     pub b: u32,
     /// The behaviour they co-acted in.
     pub behaviour: Behaviour,
-    /// Sum, over the distinct items they co-acted on, of each item's weight (1 for an item
-    /// few accounts act on, less for popular ones; see [`crate::detect`]).
+    /// Sum, over the episodes (an item and one burst of activity on it) they co-acted in,
+    /// of the item's weight (1 for an item few accounts act on, less for popular ones; see
+    /// [`crate::detect`]).
     pub weight: f64,
-    /// Evidence: one entry per distinct item, the closest pair of posts on it.
+    /// Evidence: one entry per episode, the closest pair of posts in it.
     pub evidence: Vec<Evidence>,
 }
 

@@ -96,11 +96,21 @@ pub(crate) fn read_objects(path: &Path) -> anyhow::Result<Vec<Value>> {
 }
 
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    publish_files(args.remote, args.files, args.batch, args.anonymous)
+}
+
+/// Publishes the objects of `files` in batches of `batch`, reporting refusals.
+pub fn publish_files(
+    remote: Remote,
+    files: Vec<PathBuf>,
+    batch: usize,
+    anonymous: bool,
+) -> anyhow::Result<ExitCode> {
     let mut objects = Vec::new();
-    for f in &args.files {
+    for f in &files {
         objects.extend(read_objects(f)?);
     }
-    if args.anonymous {
+    if anonymous {
         for o in &mut objects {
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             if matches!(
@@ -119,18 +129,18 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let url = args.remote.objects_url();
+    let url = remote.objects_url();
     let agent = agent();
     let bar = ProgressBar::new(objects.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} objects {per_sec} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (mut ok, mut failed) = (0usize, 0usize);
-    for chunk in objects.chunks(args.batch.max(1)) {
+    for chunk in objects.chunks(batch.max(1)) {
         let body = json!({"objects": chunk}).to_string();
         let mut resp = agent
             .post(&url)
-            .header("Authorization", &format!("Bearer {}", args.remote.key))
+            .header("Authorization", &format!("Bearer {}", remote.key))
             .header("Accept", TAXII)
             .header("Content-Type", TAXII)
             .send(body)

@@ -2,6 +2,7 @@
 
 mod admin;
 mod client;
+mod coord;
 mod demo;
 mod matchcmd;
 mod media;
@@ -49,6 +50,9 @@ enum Command {
     Match(matchcmd::MatchArgs),
     /// PDQ perceptual hashes of images, and matching them against a list of hashes.
     Media(media::MediaArgs),
+    /// Coordination detection: find the accounts behind an influence operation in files
+    /// of posts, and share what was found.
+    Coord(coord::CoordArgs),
 }
 
 /// The data directory option shared by `serve` and `admin`.
@@ -70,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Pattern(a) => pattern::run(a),
         Command::Match(a) => matchcmd::run(a),
         Command::Media(a) => media::run(a),
+        Command::Coord(a) => coord::run(a),
     };
     match result {
         Ok(code) => code,

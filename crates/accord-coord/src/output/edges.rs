@@ -1,7 +1,7 @@
 //! `edges.csv`: every edge as one row, for Gephi's spreadsheet import or any table tool.
 //!
-//! Columns: `source,target,weight,behaviour`, then `items` (distinct items behind the
-//! edge), `first` and `last` (its earliest and latest evidence post, RFC 3339) and `type`
+//! Columns: `source,target,weight,behaviour`, then `episodes` (the co-action episodes
+//! behind the edge, one evidence pair each), `first` and `last` (its earliest and latest evidence post, RFC 3339) and `type`
 //! (always `Undirected`, the column Gephi reads an edge's direction from). Nodes are
 //! `platform:id`. Fields are quoted as RFC 4180 says (in double quotes, inner quotes
 //! doubled) when they hold a comma, a quote or a line break, so account ids can hold any of
@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use crate::model::Detection;
 
 /// The header row.
-pub const HEADER: &str = "source,target,weight,behaviour,items,first,last,type";
+pub const HEADER: &str = "source,target,weight,behaviour,episodes,first,last,type";
 
 /// Writes every edge of `detection` as CSV, header first, in the detection's edge order.
 pub fn write_edges_csv(mut w: impl Write, detection: &Detection) -> io::Result<()> {

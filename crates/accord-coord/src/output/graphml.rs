@@ -4,8 +4,8 @@
 //! accounts in an edge, with id `platform:id` and attributes `label` (the same, for
 //! Gephi's label column), `platform`, `account`, `cluster` (the cluster's id, or -1 for an
 //! account in no cluster) and `weighted_degree` (sum of the weights of its edges, all
-//! behaviours). Edges carry `weight` (Gephi's edge weight), `behaviour` and `items`
-//! (distinct items behind the edge).
+//! behaviours). Edges carry `weight` (Gephi's edge weight), `behaviour` and `episodes`
+//! (the co-action episodes behind the edge).
 //!
 //! Two accounts that co-acted in several behaviours are joined by one edge per behaviour,
 //! each with its own id (`e0`, `e1`... in the detection's edge order): merged, a strong
@@ -33,7 +33,7 @@ const PREAMBLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <key id="weighted_degree" for="node" attr.name="weighted_degree" attr.type="double"/>
   <key id="weight" for="edge" attr.name="weight" attr.type="double"/>
   <key id="behaviour" for="edge" attr.name="behaviour" attr.type="string"/>
-  <key id="items" for="edge" attr.name="items" attr.type="int"/>
+  <key id="episodes" for="edge" attr.name="episodes" attr.type="int"/>
   <graph id="coordination" edgedefault="undirected">
 "#;
 
@@ -94,13 +94,13 @@ pub fn write_graphml(mut w: impl Write, detection: &Detection) -> io::Result<()>
             "    <edge id=\"e{i}\" source=\"{source}\" target=\"{target}\">\
              <data key=\"weight\">{weight}</data>\
              <data key=\"behaviour\">{behaviour}</data>\
-             <data key=\"items\">{items}</data>\
+             <data key=\"episodes\">{episodes}</data>\
              </edge>",
             source = escape(&ids[e.a as usize]),
             target = escape(&ids[e.b as usize]),
             weight = e.weight,
             behaviour = e.behaviour,
-            items = e.evidence.len(),
+            episodes = e.evidence.len(),
         )?;
     }
     w.write_all(END.as_bytes())

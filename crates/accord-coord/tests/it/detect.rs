@@ -122,11 +122,13 @@ fn the_window_is_inclusive_and_sliding() {
 }
 
 #[test]
-fn an_item_counts_once_however_often_a_pair_co_acts_on_it() {
+fn a_pair_counts_once_per_burst_on_an_item_and_again_in_a_later_burst() {
+    // Ten co-actions in one burst (each action within 60 s of the one before): one
+    // episode. The same repost target pushed together again an hour later: a second.
     let mut posts = Vec::new();
     for i in 0..10 {
-        posts.extend(reposts("a", &[("p1", f64::from(i) * 1000.0)]));
-        posts.extend(reposts("b", &[("p1", f64::from(i) * 1000.0 + 1.0)]));
+        posts.extend(reposts("a", &[("p1", f64::from(i) * 50.0)]));
+        posts.extend(reposts("b", &[("p1", f64::from(i) * 50.0 + 1.0)]));
     }
     for (i, p) in posts.iter_mut().enumerate() {
         p.id = format!("post{i}");
@@ -135,6 +137,20 @@ fn an_item_counts_once_however_often_a_pair_co_acts_on_it() {
         config(&[Behaviour::CoRepost], 60, 1.0),
         &posts,
         &[("co-repost", "x:a", "x:b", 1.0)],
+    );
+    let mut later = posts.clone();
+    for (k, acc) in ["a", "b"].iter().enumerate() {
+        let mut p = reposts(acc, &[("p1", 4000.0 + k as f64)]).remove(0);
+        p.id = format!("later{k}");
+        later.push(p);
+    }
+    let d = run(config(&[Behaviour::CoRepost], 60, 1.0), &later);
+    assert_eq!(d.edges.len(), 1);
+    assert_eq!(d.edges[0].weight, 2.0);
+    assert_eq!(
+        d.edges[0].evidence.len(),
+        2,
+        "one evidence pair per episode"
     );
 }
 
@@ -447,7 +463,32 @@ fn brute_force(config: &Config, posts: &[Post]) -> BTreeMap<(String, String, Str
                 active.insert(key(p));
             }
         }
-        let mut pair_items: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        // An action's burst: the item's times sorted, a new burst after every gap longer
+        // than the window; named by the burst's first time.
+        let mut times_of: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for p in posts {
+            for i in items(p) {
+                times_of.entry(i).or_default().push(p.time_ms);
+            }
+        }
+        for times in times_of.values_mut() {
+            times.sort_unstable();
+        }
+        let burst = |item: &str, t: i64| -> i64 {
+            let times = &times_of[item];
+            let mut start = times[0];
+            for w in times.windows(2) {
+                if w[1] > t {
+                    break;
+                }
+                if w[1] - w[0] > config.window_ms {
+                    start = w[1];
+                }
+            }
+            start
+        };
+        let mut pair_episodes: BTreeMap<(String, String), BTreeSet<(String, i64)>> =
+            BTreeMap::new();
         for x in posts {
             for y in posts {
                 if key(x) >= key(y) || (x.time_ms - y.time_ms).abs() > config.window_ms {
@@ -455,18 +496,19 @@ fn brute_force(config: &Config, posts: &[Post]) -> BTreeMap<(String, String, Str
                 }
                 for i in items(x) {
                     if items(y).contains(&i) && accounts_of[&i].len() as u32 <= config.viral {
-                        pair_items.entry((key(x), key(y))).or_default().insert(i);
+                        let episode = (i.clone(), burst(&i, x.time_ms.min(y.time_ms)));
+                        pair_episodes
+                            .entry((key(x), key(y)))
+                            .or_default()
+                            .insert(episode);
                     }
                 }
             }
         }
-        for ((a, b), its) in pair_items {
-            let w: f64 = its
+        for ((a, b), episodes) in pair_episodes {
+            let w: f64 = episodes
                 .iter()
-                .map(|i| {
-                    config.item_weight(accounts_of[i].len() as u32, active.len() as u64) as f32
-                        as f64
-                })
+                .map(|(i, _)| config.item_weight(accounts_of[i].len() as u32, active.len() as u64))
                 .sum();
             if w >= config.min_weight {
                 out.insert((behaviour.name().to_owned(), a, b), w);
@@ -539,13 +581,15 @@ fn randomised_detection_equals_the_definitions_read_literally() {
                 got[k]
             );
         }
-        // Every edge has one evidence entry per distinct item, each within the window and
-        // by the right accounts.
+        // Every edge has one evidence entry per episode, each within the window and by
+        // the right accounts.
         for e in &d.edges {
-            let mut items: Vec<u32> = e.evidence.iter().map(|v| v.item).collect();
-            items.sort_unstable();
-            items.dedup();
-            assert_eq!(items.len(), e.evidence.len());
+            let weight: f64 = e
+                .evidence
+                .iter()
+                .map(|v| d.items[v.item as usize].weight)
+                .sum();
+            assert_eq!(weight, e.weight, "seed {seed}");
             for v in &e.evidence {
                 assert!((v.post_a.time_ms - v.post_b.time_ms).abs() <= config.window_ms);
                 let by = |id: &str| posts.iter().find(|p| p.id == id).unwrap();

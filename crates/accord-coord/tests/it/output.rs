@@ -213,7 +213,7 @@ fn stix(d: &Detection, o: &StixOptions) -> String {
 #[test]
 fn edges_csv_quotes_what_needs_quoting_and_nothing_else() {
     let expected = "\
-source,target,weight,behaviour,items,first,last,type
+source,target,weight,behaviour,episodes,first,last,type
 \"facebook:p\"\"q\",\"facebook:页面,1\",2,co-link,2,2024-10-01T12:00:00.000Z,2024-10-01T12:01:01.000Z,Undirected
 \"facebook:页面,1\",twitter:<&>,1,co-link,1,2024-10-01T12:00:01.500Z,2024-10-01T12:00:03.000Z,Undirected
 \"facebook:p\"\"q\",twitter:<&>,1,co-text,1,2024-10-01T12:02:00.000Z,2024-10-01T12:02:05.250Z,Undirected
@@ -229,7 +229,7 @@ break\u{1}\",0.75,co-repost,1,2024-10-01T13:01:40.100Z,2024-10-01T13:01:40.105Z,
 fn edges_csv_of_nothing_is_the_header() {
     assert_eq!(
         csv(&Detection::default()),
-        "source,target,weight,behaviour,items,first,last,type\n"
+        "source,target,weight,behaviour,episodes,first,last,type\n"
     );
 }
 
@@ -263,7 +263,7 @@ fn graphml_parses_back_to_the_same_graph() {
         ("weighted_degree", "node", "double"),
         ("weight", "edge", "double"),
         ("behaviour", "edge", "string"),
-        ("items", "edge", "int"),
+        ("episodes", "edge", "int"),
     ] {
         assert_eq!(keys[key], (kind.to_owned(), ty.to_owned()), "{key}");
     }
@@ -333,7 +333,7 @@ fn graphml_parses_back_to_the_same_graph() {
         let e = &d.edges[i];
         assert_eq!(attrs["behaviour"], e.behaviour.name());
         assert_eq!(attrs["weight"].parse::<f64>().unwrap(), e.weight);
-        assert_eq!(attrs["items"], e.evidence.len().to_string());
+        assert_eq!(attrs["episodes"], e.evidence.len().to_string());
     }
     // The pair (a, b) co-acted in two behaviours: two parallel edges.
     let parallel: Vec<&str> = edges
