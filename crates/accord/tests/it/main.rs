@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod boundaries;
+mod coord;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
