@@ -282,7 +282,7 @@ fn link(raw: &str, domain: bool) -> Option<String> {
     }
     let canonical = normalize::url(raw).unwrap_or_else(|_| raw.to_owned());
     if !domain {
-        return Some(canonical);
+        return Some(untracked(canonical));
     }
     let host = canonical
         .split_once("://")
@@ -295,6 +295,46 @@ fn link(raw: &str, domain: bool) -> Option<String> {
         host.split(':').next().unwrap_or(host)
     };
     Some(normalize::registrable_domain(host).unwrap_or_else(|| host.to_owned()))
+}
+
+/// Query parameters that say where a click came from, not what the link is.
+fn is_tracking(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("utm_")
+        || matches!(
+            n.as_str(),
+            "fbclid"
+                | "gclid"
+                | "dclid"
+                | "msclkid"
+                | "igshid"
+                | "mc_cid"
+                | "mc_eid"
+                | "ref_src"
+                | "si"
+        )
+}
+
+/// A canonical URL without its tracking parameters (the others keep their order).
+fn untracked(url: String) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url;
+    };
+    if !query
+        .split('&')
+        .any(|p| is_tracking(p.split('=').next().unwrap_or(p)))
+    {
+        return url;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !is_tracking(p.split('=').next().unwrap_or(p)))
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
 }
 
 /// The values a post contributes to each lane, in lane order.

@@ -211,11 +211,18 @@ fn links_compare_canonically_and_by_domain_on_request() {
     ];
     let mut c = post("x", "c", "3", 20.0);
     c.urls = vec!["https://news.example.com/other".into()];
-    let posts = vec![a, b, c];
+    let mut d = post("x", "d", "4", 30.0);
+    d.urls = vec!["https://news.example.com/other?id=7&utm_source=tw&fbclid=abc".into()];
+    let mut e = post("x", "e", "5", 31.0);
+    e.urls = vec!["https://news.example.com/other?UTM_MEDIUM=x&id=7".into()];
+    let posts = vec![a, b, c, d, e];
     check(
         config(&[Behaviour::CoLink], 60, 1.0),
         &posts,
-        &[("co-link", "fb:b", "x:a", 1.0)],
+        &[
+            ("co-link", "fb:b", "x:a", 1.0),
+            ("co-link", "x:d", "x:e", 1.0),
+        ],
     );
     let mut by_domain = config(&[Behaviour::CoLink], 60, 1.0);
     by_domain.link_domain = true;
@@ -225,7 +232,14 @@ fn links_compare_canonically_and_by_domain_on_request() {
         &[
             ("co-link", "fb:b", "x:a", 1.0),
             ("co-link", "fb:b", "x:c", 1.0),
+            ("co-link", "fb:b", "x:d", 1.0),
+            ("co-link", "fb:b", "x:e", 1.0),
             ("co-link", "x:a", "x:c", 1.0),
+            ("co-link", "x:a", "x:d", 1.0),
+            ("co-link", "x:a", "x:e", 1.0),
+            ("co-link", "x:c", "x:d", 1.0),
+            ("co-link", "x:c", "x:e", 1.0),
+            ("co-link", "x:d", "x:e", 1.0),
         ],
     );
 }
