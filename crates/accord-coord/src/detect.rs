@@ -26,6 +26,11 @@
 //!   however many times it co-acted in it, so one spammed burst makes no edge on its own,
 //!   while the same link, text or hashtags pushed together again hours later counts again.
 //!   An item active without pause all day (a popular hashtag) is one episode.
+//! - Busy accounts meet by chance: two accounts that each repost hundreds of popular posts
+//!   a day co-act within a minute now and then. An edge is kept only if its weight is at
+//!   least the minimum and its episodes are at least `min_overlap` (0.1) of the actions
+//!   of the quieter of the two accounts in that behaviour — the *overlap*. Members of an
+//!   operation co-act in a good part of what they do; busy strangers in a sliver of it.
 //! - **Evidence** for an edge: for each of its episodes, the pair of posts closest in time.
 //!
 //! How it runs: [`Detector::add`] turns batches of posts into compact actions (24 bytes
@@ -79,6 +84,9 @@ pub struct Config {
     pub window_ms: i64,
     /// Edges lighter than this are dropped.
     pub min_weight: f64,
+    /// Edges whose episodes are a smaller share than this of the quieter account's
+    /// actions in the behaviour are dropped (see the module documentation).
+    pub min_overlap: f64,
     /// co-link: compare links by registrable domain rather than by canonical URL.
     pub link_domain: bool,
     /// co-similar-text: the Jaccard similarity two texts must reach.
@@ -105,6 +113,7 @@ impl Default for Config {
             behaviours: Behaviour::ALL.to_vec(),
             window_ms: 60_000,
             min_weight: 5.0,
+            min_overlap: 0.1,
             link_domain: false,
             similarity: 0.8,
             shingle: 1,
@@ -589,7 +598,8 @@ impl Detector {
             let action_count = actions.len() as u64;
             let (sorted, starts) = group_by_item(actions, n_items);
             let popularity = popularity(&sorted, &starts, self.accounts.len());
-            let active = active_accounts(&sorted, self.accounts.len());
+            let per_account = actions_per_account(&sorted, self.accounts.len());
+            let active = per_account.iter().filter(|&&n| n > 0).count() as u64;
             let weights: Vec<u64> = popularity
                 .iter()
                 .map(|&n| weight_units(&config, n, active))
@@ -608,10 +618,17 @@ impl Detector {
                 &pairable,
                 config.window_ms,
             );
+            let overlap = |key: u64, episodes: u32| {
+                let fewer = per_account[(key >> 32) as usize].min(per_account[key as u32 as usize]);
+                f64::from(episodes) / f64::from(fewer.max(1))
+            };
             let mut kept: Vec<(u64, f64)> = pairs
                 .iter()
-                .map(|(k, w)| (*k, *w as f64 / WEIGHT_UNIT))
-                .filter(|&(_, w)| w >= config.min_weight)
+                .map(|(k, t)| (*k, t.units as f64 / WEIGHT_UNIT, t.episodes))
+                .filter(|&(k, w, episodes)| {
+                    w >= config.min_weight && overlap(k, episodes) >= config.min_overlap
+                })
+                .map(|(k, w, _)| (k, w))
                 .collect();
             kept.sort_unstable_by_key(|&(k, _)| k);
             let edge_of: Map<u64, u32> = kept
@@ -849,17 +866,22 @@ fn popularity(sorted: &[Action], starts: &[usize], n_accounts: usize) -> Vec<u32
     out
 }
 
-/// Distinct accounts with at least one action.
-fn active_accounts(sorted: &[Action], n_accounts: usize) -> u64 {
-    let mut seen = vec![false; n_accounts];
-    let mut n = 0;
+/// Actions of each account.
+fn actions_per_account(sorted: &[Action], n_accounts: usize) -> Vec<u32> {
+    let mut count = vec![0u32; n_accounts];
     for a in sorted {
-        if !seen[a.account as usize] {
-            seen[a.account as usize] = true;
-            n += 1;
-        }
+        count[a.account as usize] = count[a.account as usize].saturating_add(1);
     }
-    n
+    count
+}
+
+/// What a pair of accounts adds up to in one behaviour.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    /// Sum of the item weights of its episodes, in units of 2^-20.
+    units: u64,
+    /// Number of its episodes.
+    episodes: u32,
 }
 
 /// Splits the items into at most `threads` contiguous ranges of about equal pairing work.
@@ -929,9 +951,9 @@ fn pair_weights(
     weights: &[u64],
     pairable: &(dyn Fn(usize) -> bool + Sync),
     window: i64,
-) -> Map<u64, u64> {
-    let work = |range: std::ops::Range<usize>| -> Map<u64, u64> {
-        let mut pairs: Map<u64, u64> = Map::default();
+) -> Map<u64, Tally> {
+    let work = |range: std::ops::Range<usize>| -> Map<u64, Tally> {
+        let mut pairs: Map<u64, Tally> = Map::default();
         let mut scratch: Vec<u64> = Vec::new();
         for i in range {
             if !pairable(i) {
@@ -954,7 +976,9 @@ fn pair_weights(
                 scratch.dedup();
                 let w = weights[i];
                 for &pair in &scratch {
-                    *pairs.entry(pair).or_insert(0) += w;
+                    let t = pairs.entry(pair).or_default();
+                    t.units += w;
+                    t.episodes += 1;
                 }
             }
         }
@@ -966,11 +990,15 @@ fn pair_weights(
         if m.len() > total.len() {
             let small = std::mem::replace(&mut total, m);
             for (k, w) in small {
-                *total.entry(k).or_insert(0) += w;
+                let t = total.entry(k).or_default();
+                t.units += w.units;
+                t.episodes += w.episodes;
             }
         } else {
             for (k, w) in m {
-                *total.entry(k).or_insert(0) += w;
+                let t = total.entry(k).or_default();
+                t.units += w.units;
+                t.episodes += w.episodes;
             }
         }
     }

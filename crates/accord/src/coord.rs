@@ -58,6 +58,11 @@ struct DetectArgs {
     /// (see --popular).
     #[arg(long, default_value_t = 5.0)]
     min_weight: f64,
+    /// Keep edges whose co-action episodes are at least this share of the quieter
+    /// account's actions in the behaviour: busy accounts meet by chance now and then,
+    /// members of an operation co-act in a good part of what they do.
+    #[arg(long, default_value_t = 0.1)]
+    min_overlap: f64,
     /// Directory to write the results into (created if needed).
     #[arg(long)]
     out: PathBuf,
@@ -206,6 +211,7 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
         behaviours: behaviours.clone(),
         window_ms: (args.window * 1000.0).round() as i64,
         min_weight: args.min_weight,
+        min_overlap: args.min_overlap,
         link_domain: args.link_domain,
         similarity: args.similarity,
         shingle: args.shingle.max(1),

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! {
-//!   "parameters": {"behaviours": [...], "window_seconds", "min_weight", "link_domain",
+//!   "parameters": {"behaviours": [...], "window_seconds", "min_weight", "min_overlap", "link_domain",
 //!                  "similarity", "shingle", "min_shingles", "pdq_distance", "popular",
 //!                  "viral"},
 //!   "stats": {"posts", "accounts", "edges", "clusters",
@@ -76,6 +76,7 @@ fn parameters(config: &Config) -> Value {
         "behaviours": config.behaviours.iter().map(|b| b.name()).collect::<Vec<_>>(),
         "window_seconds": config.window_ms as f64 / 1000.0,
         "min_weight": config.min_weight,
+        "min_overlap": config.min_overlap,
         "link_domain": config.link_domain,
         "similarity": config.similarity,
         "shingle": config.shingle,

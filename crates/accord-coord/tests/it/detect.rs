@@ -155,6 +155,36 @@ fn a_pair_counts_once_per_burst_on_an_item_and_again_in_a_later_burst() {
 }
 
 #[test]
+fn busy_accounts_meeting_by_chance_are_not_an_edge() {
+    // Two accounts repost 100 posts each; six of them the same, within the window: six
+    // episodes, but 6% of what the quieter one does.
+    let mut posts = Vec::new();
+    for (acc, offset) in [("busy1", 0.0), ("busy2", 30.0)] {
+        let targets: Vec<(String, f64)> = (0..100)
+            .map(|i| {
+                let shared = i < 6;
+                let target = if shared {
+                    format!("hot{i}")
+                } else {
+                    format!("{acc}-own{i}")
+                };
+                (
+                    target,
+                    f64::from(i) * 600.0 + if shared { offset } else { 0.0 },
+                )
+            })
+            .collect();
+        let targets: Vec<(&str, f64)> = targets.iter().map(|(t, x)| (t.as_str(), *x)).collect();
+        posts.extend(reposts(acc, &targets));
+    }
+    let mut c = config(&[Behaviour::CoRepost], 60, 5.0);
+    assert_eq!(c.min_overlap, 0.1, "the default");
+    assert!(run(c.clone(), &posts).edges.is_empty());
+    c.min_overlap = 0.05;
+    check(c, &posts, &[("co-repost", "x:busy1", "x:busy2", 6.0)]);
+}
+
+#[test]
 fn an_account_never_co_acts_with_itself() {
     let posts = reposts("a", &[("p1", 0.0), ("p1", 1.0), ("p1", 2.0)]);
     let d = run(config(&[Behaviour::CoRepost], 60, 1.0), &posts);
@@ -501,6 +531,10 @@ fn brute_force(config: &Config, posts: &[Post]) -> BTreeMap<(String, String, Str
             }
             start
         };
+        let mut actions_of: BTreeMap<String, u32> = BTreeMap::new();
+        for p in posts {
+            *actions_of.entry(key(p)).or_default() += items(p).len() as u32;
+        }
         let mut pair_episodes: BTreeMap<(String, String), BTreeSet<(String, i64)>> =
             BTreeMap::new();
         for x in posts {
@@ -524,7 +558,9 @@ fn brute_force(config: &Config, posts: &[Post]) -> BTreeMap<(String, String, Str
                 .iter()
                 .map(|(i, _)| config.item_weight(accounts_of[i].len() as u32, active.len() as u64))
                 .sum();
-            if w >= config.min_weight {
+            let fewer = actions_of[&a].min(actions_of[&b]);
+            let overlap = episodes.len() as f64 / f64::from(fewer);
+            if w >= config.min_weight && overlap >= config.min_overlap {
                 out.insert((behaviour.name().to_owned(), a, b), w);
             }
         }
@@ -562,6 +598,7 @@ fn randomised_detection_equals_the_definitions_read_literally() {
             behaviours: vec![Behaviour::CoRepost, Behaviour::CoHashtag],
             window_ms: i64::from(rng.random_range(0..120u32)) * 1000,
             min_weight: [0.5, 1.0, 1.5, 2.0, 3.0][rng.random_range(0..5)],
+            min_overlap: [0.0, 0.1, 0.3, 0.5][rng.random_range(0..4)],
             popular: rng.random_range(1..6),
             viral: rng.random_range(2..30),
             threads: rng.random_range(1..4),
