@@ -286,7 +286,9 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     }
     bar.set_position(total);
     let posts = detector.posts();
+    let read_done = started.elapsed().as_secs_f64();
     let detection = detector.finish(&mut |stage| bar.set_message(stage.to_owned()));
+    let detect_done = started.elapsed().as_secs_f64();
     bar.set_message("writing");
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -302,7 +304,12 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
             args.out.join("bad-rows.csv").display()
         );
     }
-    summary(&detection, posts, bad_count, &args.out, started);
+    let phases = [
+        read_done,
+        detect_done - read_done,
+        started.elapsed().as_secs_f64() - detect_done,
+    ];
+    summary(&detection, posts, bad_count, &args.out, started, phases);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -365,18 +372,31 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn summary(d: &Detection, posts: usize, bad: u64, out: &Path, started: Instant) {
-    println!(
-        "{posts} posts by {} accounts read ({bad} bad rows skipped) in {:.2} s",
+fn summary(
+    d: &Detection,
+    posts: usize,
+    bad: u64,
+    out: &Path,
+    started: Instant,
+    [read, detect, write]: [f64; 3],
+) {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{posts} posts by {} accounts ({bad} bad rows skipped) in {:.2} s: reading {read:.2} s, \
+         detection {detect:.2} s, writing {write:.2} s",
         d.stats.accounts,
         started.elapsed().as_secs_f64()
     );
-    println!(
+    let _ = writeln!(
+        text,
         "{:<16} {:>10} {:>10} {:>7} {:>10} {:>8}",
         "behaviour", "actions", "items", "viral", "pairs", "edges"
     );
     for b in &d.stats.behaviours {
-        println!(
+        let _ = writeln!(
+            text,
             "{:<16} {:>10} {:>10} {:>7} {:>10} {:>8}",
             b.behaviour.name(),
             b.actions,
@@ -386,7 +406,8 @@ fn summary(d: &Detection, posts: usize, bad: u64, out: &Path, started: Instant) 
             b.edges
         );
     }
-    println!(
+    let _ = writeln!(
+        text,
         "{} clusters, {} accounts in edges",
         d.clusters.len(),
         d.accounts.len()
@@ -404,7 +425,8 @@ fn summary(d: &Detection, posts: usize, bad: u64, out: &Path, started: Instant) 
                     .collect::<String>()
             })
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            text,
             "  cluster {}: {} accounts on {}, weight {:.1}, {}; e.g. {shared}",
             c.id,
             c.members.len(),
@@ -413,5 +435,7 @@ fn summary(d: &Detection, posts: usize, bad: u64, out: &Path, started: Instant) 
             behaviours.join(", ")
         );
     }
-    println!("results in {}", out.display());
+    let _ = writeln!(text, "results in {}", out.display());
+    // A closed pipe (`| head`) is not an error worth more than silence.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
 }
