@@ -17,7 +17,11 @@
 //! through verified pairs, so a chain of small edits stays one item. A text with fewer than
 //! the minimum number of shingles is left alone: short texts are similar by accident.
 //!
-//! Images work the same way with the exact PDQ index of `accord-media` in place of MinHash.
+//! Images work the same way with the exact PDQ index of `accord-media` in place of MinHash:
+//! every hash is looked up at the distance, except one within 8 bits of a hash already
+//! looked up (a copy of a popular image), whose neighbours are taken to be that one's —
+//! otherwise an image shared in thousands of slightly different copies would cost a
+//! number of answers quadratic in its copies.
 
 use std::hash::BuildHasher;
 
@@ -265,26 +269,52 @@ fn hash_family() -> ([u64; BANDS * ROWS], [u64; BANDS * ROWS]) {
     (mult, add)
 }
 
+/// Hashes queried together on every core.
+const QUERY_BATCH: usize = 1024;
+/// A hash this close to one already queried is not queried itself.
+const COVERED: u32 = 8;
+
 /// Groups of near-identical images: for each hash, the smallest hash number in its group,
 /// two hashes being joined when at most `distance` bits apart.
 #[must_use]
 pub fn media_groups(hashes: &[[u8; 32]], distance: u32) -> Vec<u32> {
     let mut groups = Groups::new(hashes.len());
     let mut index: Index<u32> = Index::new();
-    let mut ids = Vec::with_capacity(hashes.len());
-    for (i, h) in hashes.iter().enumerate() {
-        match index.insert(*h, i as u32) {
-            Ok(id) => ids.push(Some(id)),
-            Err(_) => ids.push(None),
-        }
+    // Built in one go: one set of tables instead of many merges of recent additions.
+    if index
+        .insert_many(hashes.iter().enumerate().map(|(i, h)| (*h, i as u32)))
+        .is_err()
+    {
+        // More than four billion hashes: each stays its own item.
+        return groups.roots();
     }
-    for (i, h) in hashes.iter().enumerate() {
-        for m in index.query(h, distance) {
-            if let Some((_, &j)) = index.get(m.id) {
-                groups.union(i as u32, j);
+    // A popular image comes in thousands of slightly different copies, and querying each
+    // of them would find all the others: quadratic. A hash within COVERED bits of one
+    // already queried is not queried itself; its neighbours are that one's.
+    let mut covered = vec![false; hashes.len()];
+    let mut batch: Vec<usize> = Vec::with_capacity(QUERY_BATCH);
+    let mut queries: Vec<[u8; 32]> = Vec::with_capacity(QUERY_BATCH);
+    let mut next = 0;
+    while next < hashes.len() {
+        batch.clear();
+        queries.clear();
+        while next < hashes.len() && batch.len() < QUERY_BATCH {
+            if !covered[next] {
+                batch.push(next);
+                queries.push(hashes[next]);
+            }
+            next += 1;
+        }
+        for (&i, matches) in batch.iter().zip(index.query_many(&queries, distance)) {
+            for m in matches {
+                if let Some((_, &j)) = index.get(m.id) {
+                    groups.union(i as u32, j);
+                    if m.distance <= COVERED {
+                        covered[j as usize] = true;
+                    }
+                }
             }
         }
     }
-    drop(ids);
     groups.roots()
 }
