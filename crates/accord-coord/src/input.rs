@@ -118,6 +118,8 @@ pub struct ReadOptions {
     pub platform: String,
     /// Optional fields to read.
     pub fields: Fields,
+    /// Threads turning CSV records into posts (the file itself is read by one).
+    pub threads: usize,
 }
 
 impl Default for ReadOptions {
@@ -125,6 +127,7 @@ impl Default for ReadOptions {
         ReadOptions {
             platform: "unknown".to_owned(),
             fields: Fields::all(),
+            threads: 1,
         }
     }
 }
@@ -246,6 +249,7 @@ pub struct Reader {
     len: u64,
     platform: String,
     fields: Fields,
+    threads: usize,
     inner: Inner,
 }
 
@@ -253,11 +257,11 @@ enum Inner {
     Csv {
         reader: csv::Reader<File>,
         columns: Columns,
-        record: csv::ByteRecord,
+        records: Vec<csv::ByteRecord>,
     },
     Cnt {
         reader: csv::Reader<File>,
-        record: csv::ByteRecord,
+        records: Vec<csv::ByteRecord>,
     },
     Jsonl {
         reader: BufReader<CountingReader<File>>,
@@ -329,14 +333,14 @@ impl Reader {
                 if format == Format::Cnt || (format == Format::Csv && is_cnt && names.len() == 8) {
                     Inner::Cnt {
                         reader,
-                        record: csv::ByteRecord::new(),
+                        records: Vec::new(),
                     }
                 } else {
                     let columns = Columns::find(&names, options.fields, &file)?;
                     Inner::Csv {
                         reader,
                         columns,
-                        record: csv::ByteRecord::new(),
+                        records: Vec::new(),
                     }
                 }
             }
@@ -394,6 +398,7 @@ impl Reader {
             len,
             platform: options.platform.clone(),
             fields: options.fields,
+            threads: options.threads.max(1),
             inner,
         })
     }
@@ -444,10 +449,11 @@ impl Reader {
             file,
             platform,
             fields,
+            threads,
             inner,
             ..
         } = self;
-        let fields = *fields;
+        let (fields, threads) = (*fields, *threads);
         let mut taken = 0;
         let mut reject = |line: u64, reason: String| {
             bad.push(BadRow {
@@ -460,66 +466,19 @@ impl Reader {
             Inner::Csv {
                 reader,
                 columns,
-                record,
+                records,
             } => {
-                while taken < max {
-                    match reader.read_byte_record(record) {
-                        Ok(true) => {}
-                        Ok(false) => return Ok(false),
-                        Err(e) => match e.kind() {
-                            csv::ErrorKind::Io(_) => {
-                                return Err(InputError::Csv {
-                                    file: file.clone(),
-                                    message: e.to_string(),
-                                });
-                            }
-                            _ => {
-                                let line = e.position().map_or(0, csv::Position::line);
-                                reject(line, e.to_string());
-                                continue;
-                            }
-                        },
-                    }
-                    let line = record.position().map_or(0, csv::Position::line);
-                    match csv_post(record, columns, fields, platform) {
-                        Ok(p) => {
-                            posts.push(p);
-                            taken += 1;
-                        }
-                        Err(reason) => reject(line, reason),
-                    }
-                }
-                Ok(true)
+                let columns = *columns;
+                let platform = platform.as_str();
+                csv_batch(reader, records, max, threads, file, posts, bad, &|r| {
+                    csv_post(r, &columns, fields, platform)
+                })
             }
-            Inner::Cnt { reader, record } => {
-                while taken < max {
-                    match reader.read_byte_record(record) {
-                        Ok(true) => {}
-                        Ok(false) => return Ok(false),
-                        Err(e) => match e.kind() {
-                            csv::ErrorKind::Io(_) => {
-                                return Err(InputError::Csv {
-                                    file: file.clone(),
-                                    message: e.to_string(),
-                                });
-                            }
-                            _ => {
-                                let line = e.position().map_or(0, csv::Position::line);
-                                reject(line, e.to_string());
-                                continue;
-                            }
-                        },
-                    }
-                    let line = record.position().map_or(0, csv::Position::line);
-                    match cnt_post(record, fields, platform) {
-                        Ok(p) => {
-                            posts.push(p);
-                            taken += 1;
-                        }
-                        Err(reason) => reject(line, reason),
-                    }
-                }
-                Ok(true)
+            Inner::Cnt { reader, records } => {
+                let platform = platform.as_str();
+                csv_batch(reader, records, max, threads, file, posts, bad, &|r| {
+                    cnt_post(r, fields, platform)
+                })
             }
             Inner::Jsonl {
                 reader,
@@ -581,6 +540,84 @@ impl Reader {
             }
         }
     }
+}
+
+/// Reads up to `max` CSV records, then turns them into posts on `threads` threads. Bad
+/// rows come out in line order.
+#[allow(clippy::too_many_arguments)]
+fn csv_batch(
+    reader: &mut csv::Reader<File>,
+    records: &mut Vec<csv::ByteRecord>,
+    max: usize,
+    threads: usize,
+    file: &str,
+    posts: &mut Vec<Post>,
+    bad: &mut Vec<BadRow>,
+    convert: &(dyn Fn(&csv::ByteRecord) -> Result<Post, String> + Sync),
+) -> Result<bool, InputError> {
+    let max = max.max(1);
+    if records.len() < max {
+        records.resize_with(max, csv::ByteRecord::new);
+    }
+    let first_bad = bad.len();
+    let mut n = 0;
+    let mut more = true;
+    while n < max {
+        match reader.read_byte_record(&mut records[n]) {
+            Ok(true) => n += 1,
+            Ok(false) => {
+                more = false;
+                break;
+            }
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Io(_) => {
+                    return Err(InputError::Csv {
+                        file: file.to_owned(),
+                        message: e.to_string(),
+                    });
+                }
+                _ => bad.push(BadRow {
+                    file: file.to_owned(),
+                    line: e.position().map_or(0, csv::Position::line),
+                    reason: e.to_string(),
+                }),
+            },
+        }
+    }
+    let line = |r: &csv::ByteRecord| r.position().map_or(0, csv::Position::line);
+    let one = |r: &csv::ByteRecord| convert(r).map_err(|reason| (line(r), reason));
+    let slice = &records[..n];
+    let results: Vec<Result<Post, (u64, String)>> = if threads > 1 && n >= 4096 {
+        let chunk = n.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = slice
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            let mut all = Vec::with_capacity(n);
+            for h in handles {
+                match h.join() {
+                    Ok(part) => all.extend(part),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            all
+        })
+    } else {
+        slice.iter().map(one).collect()
+    };
+    for r in results {
+        match r {
+            Ok(p) => posts.push(p),
+            Err((line, reason)) => bad.push(BadRow {
+                file: file.to_owned(),
+                line,
+                reason,
+            }),
+        }
+    }
+    bad[first_bad..].sort_by_key(|b| b.line);
+    Ok(more)
 }
 
 /// Reads one line (without limit on what is consumed, but keeping at most `MAX_LINE + 1`

@@ -224,6 +224,7 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let options = ReadOptions {
         platform: args.platform.clone(),
         fields: fields(&behaviours),
+        threads,
     };
     // Open every file first, so a missing file or column fails before any work.
     let mut readers = Vec::new();

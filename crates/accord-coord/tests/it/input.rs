@@ -92,6 +92,7 @@ fn csv_reads_every_column_by_name_in_any_order() {
     let options = ReadOptions {
         platform: "default".into(),
         fields: Fields::all(),
+        threads: 1,
     };
     let reader = Reader::open(&path, None, &options).unwrap();
     assert_eq!(reader.format(), Format::Csv);
@@ -134,6 +135,7 @@ fn fields_not_asked_for_are_not_read() {
     );
     let options = ReadOptions {
         platform: "x".into(),
+        threads: 1,
         fields: Fields {
             text: false,
             urls: true,
@@ -230,6 +232,7 @@ fn toolkit_csv_is_read_by_position_and_an_empty_urls_cell_is_no_link() {
     let options = ReadOptions {
         platform: "twitter".into(),
         fields: Fields::all(),
+        threads: 1,
     };
     let reader = Reader::open(&path, None, &options).unwrap();
     assert_eq!(reader.format(), Format::Cnt, "recognised by its header");
@@ -296,6 +299,7 @@ not json
     let options = ReadOptions {
         platform: "web".into(),
         fields: Fields::all(),
+        threads: 1,
     };
     let (posts, bad) = read_all(&path, None, &options);
     assert_eq!(
@@ -424,6 +428,7 @@ fn parquet_reads_strings_numbers_lists_timestamps_and_nulls() {
     let options = ReadOptions {
         platform: "default".into(),
         fields: Fields::all(),
+        threads: 1,
     };
     let reader = Reader::open(&path, None, &options).unwrap();
     assert_eq!(reader.format(), Format::Parquet);
@@ -507,4 +512,41 @@ fn damaged_input_never_panics() {
             }
         }
     }
+}
+
+#[test]
+fn many_threads_read_exactly_what_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("account_id,post_id,timestamp,text,urls\n");
+    for i in 0..20_000 {
+        match i % 997 {
+            0 => text += &format!(",{i},5,no account,\n"),
+            1 => text += &format!("a{i},{i},later,bad time,\n"),
+            _ => {
+                text += &format!(
+                    "a{},{i},{},\"text {i}\nsecond line\",https://x.example/{i}\n",
+                    i % 300,
+                    1_700_000_000 + i
+                )
+            }
+        }
+    }
+    let path = write(dir.path(), "posts.csv", text.as_bytes());
+    let read = |threads: usize| {
+        let options = ReadOptions {
+            threads,
+            ..ReadOptions::default()
+        };
+        let mut reader = Reader::open(&path, None, &options).unwrap();
+        let (mut posts, mut bad) = (Vec::new(), Vec::new());
+        while reader.read_batch(8192, &mut posts, &mut bad).unwrap() {}
+        (posts, bad)
+    };
+    let (one, one_bad) = read(1);
+    let (many, many_bad) = read(3);
+    assert_eq!(one.len(), 20_000 - 2 * 21);
+    assert_eq!(one, many);
+    assert_eq!(one_bad, many_bad);
+    assert!(one_bad.windows(2).all(|w| w[0].line < w[1].line));
+    assert_eq!(one_bad[0].line, 2);
 }
