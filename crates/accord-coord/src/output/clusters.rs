@@ -36,6 +36,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::detect::Config;
@@ -111,7 +112,63 @@ fn stats(d: &Detection) -> Value {
     })
 }
 
-fn cluster(d: &Detection, c: &Cluster) -> Value {
+#[derive(Serialize)]
+struct ClusterOut<'a> {
+    id: u32,
+    size: usize,
+    weight: f64,
+    first: String,
+    last: String,
+    platforms: &'a [String],
+    behaviours: Vec<&'static str>,
+    members: Vec<MemberOut<'a>>,
+    items: Vec<ItemOut<'a>>,
+    edges: Vec<EdgeOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct MemberOut<'a> {
+    platform: &'a str,
+    account: &'a str,
+    weight: f64,
+}
+
+#[derive(Serialize)]
+struct ItemOut<'a> {
+    behaviour: &'static str,
+    value: &'a str,
+    accounts: u32,
+    weight: f64,
+    shared_by: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct EdgeOut<'a> {
+    source: String,
+    target: String,
+    behaviour: &'static str,
+    weight: f64,
+    evidence: Vec<EvidenceOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct EvidenceOut<'a> {
+    item: &'a str,
+    seconds_apart: f64,
+    source_post: PostOut<'a>,
+    target_post: PostOut<'a>,
+}
+
+#[derive(Serialize)]
+struct PostOut<'a> {
+    platform: &'a str,
+    post: &'a str,
+    time: String,
+}
+
+/// One cluster, borrowing from the detection: written straight to the writer, with no
+/// intermediate JSON tree (evidence runs to megabytes).
+fn cluster<'a>(d: &'a Detection, c: &'a Cluster) -> ClusterOut<'a> {
     let key = |a: u32| d.accounts[a as usize].key();
     let mut member_weight: HashMap<u32, f64> = HashMap::new();
     for &ei in &c.edges {
@@ -119,32 +176,32 @@ fn cluster(d: &Detection, c: &Cluster) -> Value {
         *member_weight.entry(e.a).or_insert(0.0) += e.weight;
         *member_weight.entry(e.b).or_insert(0.0) += e.weight;
     }
-    let members: Vec<Value> = c
+    let members = c
         .members
         .iter()
         .map(|&m| {
             let a = &d.accounts[m as usize];
-            json!({
-                "platform": a.platform,
-                "account": a.id,
-                "weight": member_weight.get(&m).copied().unwrap_or(0.0),
-            })
+            MemberOut {
+                platform: &a.platform,
+                account: &a.id,
+                weight: member_weight.get(&m).copied().unwrap_or(0.0),
+            }
         })
         .collect();
-    let items: Vec<Value> = super::shared_items(d, c)
+    let items = super::shared_items(d, c)
         .into_iter()
         .map(|s| {
             let item = &d.items[s.item as usize];
-            json!({
-                "behaviour": item.behaviour.name(),
-                "value": item.value,
-                "accounts": item.accounts,
-                "weight": item.weight,
-                "shared_by": s.accounts.iter().map(|&a| key(a)).collect::<Vec<_>>(),
-            })
+            ItemOut {
+                behaviour: item.behaviour.name(),
+                value: &item.value,
+                accounts: item.accounts,
+                weight: item.weight,
+                shared_by: s.accounts.iter().map(|&a| key(a)).collect(),
+            }
         })
         .collect();
-    let edges: Vec<Value> = c
+    let edges = c
         .edges
         .iter()
         .map(|&ei| {
@@ -154,44 +211,47 @@ fn cluster(d: &Detection, c: &Cluster) -> Value {
             evidence.sort_by(|x, y| {
                 let t = |ev: &crate::model::Evidence| ev.post_a.time_ms.min(ev.post_b.time_ms);
                 t(x).cmp(&t(y))
-                    .then_with(|| d.items[x.item as usize].value.cmp(&d.items[y.item as usize].value))
+                    .then_with(|| {
+                        d.items[x.item as usize]
+                            .value
+                            .cmp(&d.items[y.item as usize].value)
+                    })
                     .then_with(|| x.post_a.id.cmp(&y.post_a.id))
                     .then_with(|| x.post_b.id.cmp(&y.post_b.id))
             });
-            let post = |platform: &str, p: &PostRef| {
-                json!({"platform": platform, "post": p.id, "time": super::rfc3339(p.time_ms)})
+            let post = |platform: &'a str, p: &'a PostRef| PostOut {
+                platform,
+                post: &p.id,
+                time: super::rfc3339(p.time_ms),
             };
-            let evidence: Vec<Value> = evidence
-                .into_iter()
-                .map(|ev| {
-                    json!({
-                        "item": d.items[ev.item as usize].value,
-                        "seconds_apart":
-                            ev.post_b.time_ms.abs_diff(ev.post_a.time_ms) as f64 / 1000.0,
-                        "source_post": post(&source.platform, &ev.post_a),
-                        "target_post": post(&target.platform, &ev.post_b),
+            EdgeOut {
+                source: source.key(),
+                target: target.key(),
+                behaviour: e.behaviour.name(),
+                weight: e.weight,
+                evidence: evidence
+                    .into_iter()
+                    .map(|ev| EvidenceOut {
+                        item: &d.items[ev.item as usize].value,
+                        seconds_apart: ev.post_b.time_ms.abs_diff(ev.post_a.time_ms) as f64
+                            / 1000.0,
+                        source_post: post(&source.platform, &ev.post_a),
+                        target_post: post(&target.platform, &ev.post_b),
                     })
-                })
-                .collect();
-            json!({
-                "source": source.key(),
-                "target": target.key(),
-                "behaviour": e.behaviour.name(),
-                "weight": e.weight,
-                "evidence": evidence,
-            })
+                    .collect(),
+            }
         })
         .collect();
-    json!({
-        "id": c.id,
-        "size": c.members.len(),
-        "weight": c.weight,
-        "first": super::rfc3339(c.first_ms),
-        "last": super::rfc3339(c.last_ms),
-        "platforms": c.platforms,
-        "behaviours": c.behaviours.iter().map(|b| b.name()).collect::<Vec<_>>(),
-        "members": members,
-        "items": items,
-        "edges": edges,
-    })
+    ClusterOut {
+        id: c.id,
+        size: c.members.len(),
+        weight: c.weight,
+        first: super::rfc3339(c.first_ms),
+        last: super::rfc3339(c.last_ms),
+        platforms: &c.platforms,
+        behaviours: c.behaviours.iter().map(|b| b.name()).collect(),
+        members,
+        items,
+        edges,
+    }
 }

@@ -76,6 +76,7 @@ fn coord_depends_on_the_normalisers_media_stix_and_its_input_formats_only() {
             "accord-match",
             "accord-media",
             "accord-stix",
+            "serde",
             "serde_json",
             "thiserror",
             "foldhash",
