@@ -18,10 +18,18 @@
 //!   tabled at all but scanned.
 //! - **Memory.** Each hash is stored once (32 bytes). Each substring table stores only
 //!   entry numbers (4 bytes each) grouped by substring value, CSR-style, so no key is
-//!   stored per entry; the bucket boundaries are packed 60 to a cache line (a `u32` base
-//!   and a `u8` offset per bucket, about 1.07 bytes per bucket), falling back to plain
-//!   `u32` offsets for a substring whose buckets are too crowded for a byte. At ten million
-//!   hashes that is 11 substrings: 32 + 44 + about 12.5 bytes per hash.
+//!   stored per entry; the bucket boundaries are packed 59 buckets to a cache line (a `u32`
+//!   base and 60 `u8` offsets, about 1.08 bytes per bucket), falling back to plain `u32`
+//!   offsets for a substring whose buckets are too crowded for a byte. At ten million
+//!   hashes that is 11 substrings: 32 + 44 + about 12.7 bytes per hash.
+//! - **Reads in flight.** At ten million hashes a query at radius 31 makes about 2,900
+//!   look-ups and verifies about 2,900 candidates: some 6,000 reads of unrelated cache lines
+//!   in tables far larger than the caches. It waits on memory, not on counting bits, so
+//!   its speed is how many of those reads are under way at once. A query therefore goes
+//!   through its look-ups in chunks and in stages (keys, then bucket boundaries, then
+//!   postings, then hashes), each stage prefetching what the next one reads, rather than
+//!   following each look-up to its end before starting the next (see `Segment::search`).
+//!   [`Index::query_many`] adds the cores.
 //! - **Serving while changing.** Tables are immutable once built. New entries go to a
 //!   small list that every query scans; when it fills it is merged into a "recent" part
 //!   with its own tables, and when that grows past a sixteenth of the main part
@@ -31,6 +39,7 @@
 //!   compares the estimated cost of the index with a linear scan and takes the cheaper,
 //!   which also makes every radius up to 256 valid.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 /// Number of bits in a hash.
@@ -42,11 +51,18 @@ const PENDING_MAX: usize = 4096;
 pub const MIN_TABLED: usize = 1024;
 /// Widest substring used, which bounds the size of one table to `2^26` buckets.
 const MAX_WIDTH: u32 = 26;
-/// Buckets per packed block of bucket boundaries (one 64-byte cache line).
-const BLOCK: usize = 60;
-/// Look-up cost, in units of one random memory access, of scanning one stored hash
-/// sequentially (32 bytes out of a 64-byte line, with the prefetcher's help).
-const SCAN_COST: f64 = 1.0 / 16.0;
+/// Buckets per packed block of bucket boundaries (one 64-byte cache line holding a base
+/// and the 60 boundaries of 59 buckets).
+const BLOCK: usize = 59;
+/// Look-ups handled together in one pass of [`Segment::search`]: enough to keep many
+/// memory reads in flight, few enough that what they bring stays in the core's caches.
+const CHUNK: usize = 512;
+/// Cost of comparing one stored hash in a linear scan, in the units of
+/// [`Segment::cost`] (one random read). Measured where the choice matters, near radius 70,
+/// at one and at ten million hashes: there half a random hash is often within the radius,
+/// so the scan's early rejection fails and mispredicts, and the table look-ups' reads
+/// overlap each other; the two methods cost the same at about 0.45.
+const SCAN_COST: f64 = 0.45;
 
 /// A 256-bit hash, most significant byte first, as PDQ produces it.
 pub type Hash = [u8; 32];
@@ -105,6 +121,29 @@ pub enum Method {
     Tables,
     /// A comparison with every stored hash.
     Scan,
+}
+
+/// Asks the processor to start loading the cache line of `x`, without waiting for it.
+///
+/// A query reads thousands of unrelated cache lines from an index far larger than the
+/// caches, so its speed is the number of reads in flight at once. On ten million hashes,
+/// stages that touched the next stage's lines with plain loads answered about 11,500
+/// queries per second on one core, the same stages with prefetches about 16,500: a load
+/// holds its place in the reorder buffer until the line arrives, a prefetch retires at
+/// once. Stable Rust has no safe prefetch, hence the one `unsafe` block of the crate.
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch<T>(x: &T) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+    // SAFETY: `_mm_prefetch` only needs SSE, which the `cfg` guarantees (it is part of
+    // the x86-64 baseline). A prefetch is a hint: it reads nothing into the program,
+    // cannot fault, and `x` is a live reference anyway.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>());
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
+    let _ = x;
 }
 
 /// A stored hash, aligned so that it never straddles a cache line.
@@ -192,45 +231,40 @@ fn layout(n: usize) -> Vec<Part> {
     parts
 }
 
-/// A block of 60 bucket boundaries in one cache line: bucket `i` of the block starts at
-/// `base + rel[i]`.
+/// The boundaries of 59 buckets in one cache line: bucket `i` of the block holds the
+/// postings `base + rel[i]..base + rel[i + 1]`, so that a look-up reads one line.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 struct Block {
     base: u32,
-    rel: [u8; BLOCK],
+    rel: [u8; BLOCK + 1],
 }
 
 /// Bucket boundaries of one substring table.
 enum Offsets {
-    /// Packed boundaries; a final block holds the total as its base.
+    /// Packed boundaries, one [`Block`] per 59 buckets.
     Packed(Vec<Block>),
     /// One `u32` per bucket plus the total, for tables with crowded buckets.
     Wide(Vec<u32>),
 }
 
 impl Offsets {
-    /// Packs `wide` (one start per bucket plus the total) if every block allows it.
-    fn pack(wide: Vec<u32>) -> Self {
-        let buckets = wide.len() - 1;
-        let mut blocks = Vec::with_capacity(buckets.div_ceil(BLOCK) + 1);
-        for chunk in wide[..buckets].chunks(BLOCK) {
-            let base = chunk.first().copied().unwrap_or(0);
-            let mut rel = [0u8; BLOCK];
-            for (r, &start) in rel.iter_mut().zip(chunk) {
-                match u8::try_from(start - base) {
-                    Ok(v) => *r = v,
-                    Err(_) => return Self::Wide(wide),
+    /// Starts loading the boundaries of bucket `key`.
+    #[inline]
+    fn prefetch(&self, key: u32) {
+        let key = key as usize;
+        match self {
+            Self::Packed(blocks) => {
+                if let Some(block) = blocks.get(key / BLOCK) {
+                    prefetch(block);
                 }
             }
-            blocks.push(Block { base, rel });
+            Self::Wide(offsets) => {
+                if let Some(start) = offsets.get(key) {
+                    prefetch(start);
+                }
+            }
         }
-        let total = wide.last().copied().unwrap_or(0);
-        blocks.push(Block {
-            base: total,
-            rel: [0; BLOCK],
-        });
-        Self::Packed(blocks)
     }
 
     /// The range of postings of bucket `key`.
@@ -238,19 +272,15 @@ impl Offsets {
     fn range(&self, key: u32) -> (usize, usize) {
         let key = key as usize;
         match self {
-            Self::Packed(blocks) => {
-                let (b, i) = (key / BLOCK, key % BLOCK);
-                let Some(block) = blocks.get(b) else {
-                    return (0, 0);
-                };
-                let start = block.base + u32::from(block.rel[i]);
-                let end = if i + 1 < BLOCK {
-                    block.base + u32::from(block.rel[i + 1])
-                } else {
-                    blocks.get(b + 1).map_or(start, |n| n.base)
-                };
-                (start as usize, end as usize)
-            }
+            Self::Packed(blocks) => match blocks.get(key / BLOCK) {
+                Some(block) => {
+                    let i = key % BLOCK;
+                    let start = block.base + u32::from(block.rel[i]);
+                    let end = block.base + u32::from(block.rel[i + 1]);
+                    (start as usize, end as usize)
+                }
+                None => (0, 0),
+            },
             Self::Wide(offsets) => match (offsets.get(key), offsets.get(key + 1)) {
                 (Some(&s), Some(&e)) => (s as usize, e as usize),
                 _ => (0, 0),
@@ -276,35 +306,112 @@ impl Table {
     /// Groups `ids` by their value of substring `part` (a counting sort, which keeps the
     /// ids of one bucket in their given order).
     fn build(part: Part, ids: &[u32], store: &[Stored]) -> Self {
-        let buckets = 1usize << part.width;
         let key_of = |id: u32| {
             store
                 .get(id as usize)
                 .map_or(0, |s| part.key(&words(&s.0)) as usize)
         };
-        let mut starts = vec![0u32; buckets + 1];
-        for &id in ids {
-            starts[key_of(id) + 1] += 1;
-        }
-        for k in 0..buckets {
-            starts[k + 1] += starts[k];
-        }
-        let mut next = starts.clone();
         let mut postings = vec![0u32; ids.len()];
+        // Counted in bytes, and placed through the packed blocks themselves: the build
+        // holds nothing the size of a `u32` per bucket unless some block is too crowded.
+        let mut counts = vec![0u8; 1 << part.width];
         for &id in ids {
-            let slot = &mut next[key_of(id)];
-            postings[*slot as usize] = id;
-            *slot += 1;
+            if let Some(c) = counts.get_mut(key_of(id)) {
+                *c = c.saturating_add(1);
+            }
         }
-        drop(next);
+        if let Some(mut blocks) = Self::starts(&counts) {
+            drop(counts);
+            for &id in ids {
+                let key = key_of(id);
+                if let Some(block) = blocks.get_mut(key / BLOCK)
+                    && let Some(cursor) = block.rel.get_mut(key % BLOCK + 1)
+                    && let Some(slot) = postings.get_mut((block.base + u32::from(*cursor)) as usize)
+                {
+                    *slot = id;
+                    *cursor += 1;
+                }
+            }
+            return Self {
+                offsets: Offsets::Packed(blocks),
+                postings,
+            };
+        }
+        drop(counts);
+        // Too crowded to pack: plain `u32` boundaries, `starts[k + 1]` made the start of
+        // bucket `k` (counting it at `k + 2` and summing), which placing moves to its end.
+        let mut starts = vec![0u32; (1 << part.width) + 1];
+        for &id in ids {
+            if let Some(count) = starts.get_mut(key_of(id) + 2) {
+                *count += 1;
+            }
+        }
+        for k in 2..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        for &id in ids {
+            if let Some(cursor) = starts.get_mut(key_of(id) + 1)
+                && let Some(slot) = postings.get_mut(*cursor as usize)
+            {
+                *slot = id;
+                *cursor += 1;
+            }
+        }
         Self {
-            offsets: Offsets::pack(starts),
+            offsets: Offsets::Wide(starts),
             postings,
         }
     }
 
+    /// Packed blocks from the number of postings of each bucket (saturated at 255), with
+    /// `rel[i + 1]` holding the start of bucket `i`, as cursors for placing postings (each
+    /// ends at the end of its bucket, `rel[i + 1]` as [`Block`] reads it); `None` if some
+    /// block would hold 255 postings or more.
+    fn starts(counts: &[u8]) -> Option<Vec<Block>> {
+        let mut blocks = Vec::with_capacity(counts.len().div_ceil(BLOCK));
+        let mut base = 0u32;
+        for chunk in counts.chunks(BLOCK) {
+            let mut rel = [0u8; BLOCK + 1];
+            let mut start = 0u8;
+            for (r, &count) in rel.iter_mut().skip(1).zip(chunk) {
+                *r = start;
+                // A count of 255 may have been more.
+                start = start.checked_add(count).filter(|_| count < u8::MAX)?;
+            }
+            blocks.push(Block { base, rel });
+            base += u32::from(start);
+        }
+        Some(blocks)
+    }
+
     fn heap_bytes(&self) -> usize {
         self.offsets.heap_bytes() + self.postings.capacity() * size_of::<u32>()
+    }
+}
+
+/// The buffers of [`Segment::search`], kept between the queries of one thread.
+struct Scratch {
+    /// `(table, key)` of the buckets to read.
+    probes: Vec<(u32, u32)>,
+    /// `(table, start, end)` of the non-empty ones' postings.
+    ranges: Vec<(u32, u32, u32)>,
+    /// The entries listed by those postings.
+    candidates: Vec<u32>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Self {
+            probes: Vec::with_capacity(CHUNK),
+            ranges: Vec::new(),
+            candidates: Vec::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.probes.clear();
+        self.ranges.clear();
+        self.candidates.clear();
     }
 }
 
@@ -403,35 +510,82 @@ impl Segment {
     /// Appends `(distance, id)` for every entry within `r` of `q` (live or not, possibly
     /// more than once).
     ///
-    /// The work goes in three passes over buffers rather than one nested loop so that the
-    /// memory accesses of one pass are independent of each other and overlap: bucket
-    /// boundaries of every look-up, then the candidates' entry numbers, then their hashes.
-    fn search(&self, store: &[Stored], q: &Hash, r: u32, out: &mut Vec<(u32, u32)>) {
+    /// A query at radius 31 over ten million hashes makes about 2,900 look-ups and
+    /// verifies about 2,900 candidates, each a read of an unrelated cache line: its speed
+    /// is how many of those reads are in flight at once. So the look-ups go in chunks of
+    /// [`CHUNK`], each through stages, every stage starting the reads of the next: the
+    /// probed keys (prefetching their bucket boundaries), their ranges of postings
+    /// (prefetching those), the candidates (prefetching their hashes), the verification.
+    fn search(
+        &self,
+        store: &[Stored],
+        q: &Hash,
+        r: u32,
+        scratch: &mut Scratch,
+        out: &mut Vec<(u32, u32)>,
+    ) {
         if self.tables.is_empty() {
             scan(store, self.loose.iter().copied(), q, r, out);
             return;
         }
         let qw = words(q);
-        let mut ranges: Vec<(usize, usize)> = Vec::new();
-        let mut candidates: Vec<u32> = Vec::new();
-        for ((part, table), radius) in self.parts.iter().zip(&self.tables).zip(self.radii(r)) {
+        scratch.clear();
+        let tabled = self.parts.iter().zip(&self.tables).zip(self.radii(r));
+        for (t, ((part, table), radius)) in (0u32..).zip(tabled) {
             let Some(radius) = radius else { continue };
             let key = part.key(&qw);
-            ranges.clear();
-            for_each_within(key, part.width, radius, &mut |probe| {
-                ranges.push(table.offsets.range(probe));
-            });
-            for &(s, e) in &ranges {
-                candidates.extend_from_slice(table.postings.get(s..e).unwrap_or(&[]));
+            for flips in Flips::new(part.width, radius) {
+                let probe = key ^ flips;
+                table.offsets.prefetch(probe);
+                scratch.probes.push((t, probe));
+                if scratch.probes.len() == CHUNK {
+                    self.finish_chunk(store, q, r, scratch, out);
+                }
             }
         }
-        for &id in &candidates {
-            if let Some(s) = store.get(id as usize)
-                && let Some(d) = within(&s.0, q, r)
+        self.finish_chunk(store, q, r, scratch, out);
+    }
+
+    /// The stages of [`Segment::search`] after the first, over the probes gathered.
+    fn finish_chunk(
+        &self,
+        store: &[Stored],
+        q: &Hash,
+        r: u32,
+        scratch: &mut Scratch,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        let Scratch {
+            probes,
+            ranges,
+            candidates,
+        } = scratch;
+        for &(t, probe) in probes.iter() {
+            let Some(table) = self.tables.get(t as usize) else {
+                continue;
+            };
+            let (start, end) = table.offsets.range(probe);
+            if start < end
+                && let Some(first) = table.postings.get(start)
             {
-                out.push((d, id));
+                prefetch(first);
+                ranges.push((t, start as u32, end as u32));
             }
         }
+        for &(t, start, end) in ranges.iter() {
+            let postings = self
+                .tables
+                .get(t as usize)
+                .and_then(|table| table.postings.get(start as usize..end as usize));
+            for &id in postings.unwrap_or(&[]) {
+                if let Some(s) = store.get(id as usize) {
+                    prefetch(s);
+                }
+                candidates.push(id);
+            }
+        }
+        scan(store, candidates.iter().copied(), q, r, out);
+        scratch.clear();
     }
 
     fn heap_bytes(&self) -> usize {
@@ -453,23 +607,53 @@ fn ball(width: u32, radius: u32) -> f64 {
     total
 }
 
-/// Calls `f` with every `width`-bit value within `radius` bits of `key`, each once.
-fn for_each_within(key: u32, width: u32, radius: u32, f: &mut impl FnMut(u32)) {
-    f(key);
-    if radius > 0 {
-        flip_from(key, 0, width, radius, f);
+/// Every `width`-bit value with at most `radius` bits set, each once: zero, then the
+/// values with one bit set in increasing order, then those with two, and so on (the next
+/// value with as many bits set is Gosper's "snoob"). `width` is at most 31.
+struct Flips {
+    width: u32,
+    radius: u32,
+    /// Bits set in the values being listed.
+    ones: u32,
+    next: u32,
+}
+
+impl Flips {
+    fn new(width: u32, radius: u32) -> Self {
+        Self {
+            width,
+            radius: radius.min(width),
+            ones: 0,
+            next: 0,
+        }
     }
 }
 
-/// Calls `f` with `key` with at least one and at most `left` more of its bits
-/// `from..width` flipped.
-fn flip_from(key: u32, from: u32, width: u32, left: u32, f: &mut impl FnMut(u32)) {
-    for bit in from..width {
-        let flipped = key ^ (1 << bit);
-        f(flipped);
-        if left > 1 {
-            flip_from(flipped, bit + 1, width, left - 1, f);
+impl Iterator for Flips {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.ones > self.radius {
+            return None;
         }
+        let value = self.next;
+        // The next larger value with as many bits set: carry the lowest run of ones one
+        // place up and move the rest of the run to the bottom.
+        let low = value & value.wrapping_neg();
+        let same_ones = (low != 0).then(|| {
+            let carried = value.wrapping_add(low);
+            carried | (((value ^ carried) >> 2) >> low.trailing_zeros())
+        });
+        self.next = match same_ones {
+            Some(n) if n > value && n.checked_shr(self.width).unwrap_or(0) == 0 => n,
+            // None left with this many bits: the smallest value with one more.
+            _ => {
+                self.ones += 1;
+                1u32.checked_shl(self.ones).map_or(u32::MAX, |v| v - 1)
+            }
+        };
+        Some(value)
     }
 }
 
@@ -572,6 +756,9 @@ impl<T> Index<T> {
         let (lower, _) = items.size_hint();
         self.store.reserve_exact(lower);
         self.values.reserve_exact(lower);
+        // Reserved rather than doubled: the rebuild at the end lists the ids to table in
+        // this same buffer, so a bulk load leaves no large freed buffers behind.
+        self.pending.reserve_exact(lower);
         let mut ids = Vec::with_capacity(lower);
         let mut result = Ok(());
         for (hash, value) in items {
@@ -639,6 +826,16 @@ impl<T> Index<T> {
     /// speed; every method gives the same answer.
     #[must_use]
     pub fn query_using(&self, hash: &Hash, radius: u32, method: Method) -> Vec<Match> {
+        self.answer(hash, radius, method, &mut Scratch::new())
+    }
+
+    fn answer(
+        &self,
+        hash: &Hash,
+        radius: u32,
+        method: Method,
+        scratch: &mut Scratch,
+    ) -> Vec<Match> {
         let mut found = Vec::new();
         let tables = match method {
             Method::Tables => true,
@@ -649,8 +846,10 @@ impl<T> Index<T> {
             }
         };
         if tables {
-            self.main.search(&self.store, hash, radius, &mut found);
-            self.recent.search(&self.store, hash, radius, &mut found);
+            self.main
+                .search(&self.store, hash, radius, scratch, &mut found);
+            self.recent
+                .search(&self.store, hash, radius, scratch, &mut found);
             scan(
                 &self.store,
                 self.pending.iter().copied(),
@@ -675,38 +874,60 @@ impl<T> Index<T> {
     }
 
     /// Answers many queries, spread over the available cores; the answers are in the
-    /// order of `hashes`.
+    /// order of `hashes`. Each thread takes the next few queries as it finishes its
+    /// previous ones, so a core slowed by other work does not hold up the others.
     #[must_use]
     pub fn query_many(&self, hashes: &[Hash], radius: u32) -> Vec<Vec<Match>>
     where
         T: Sync,
     {
-        let threads = thread::available_parallelism().map_or(1, usize::from);
-        if threads < 2 || hashes.len() < 2 {
-            return hashes.iter().map(|h| self.query(h, radius)).collect();
+        /// Queries a thread takes at a time.
+        const TAKE: usize = 16;
+        let threads = thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(hashes.len().div_ceil(TAKE));
+        if threads < 2 {
+            let mut scratch = Scratch::new();
+            return hashes
+                .iter()
+                .map(|h| self.answer(h, radius, Method::Auto, &mut scratch))
+                .collect();
         }
-        let per = hashes.len().div_ceil(threads);
+        let next = AtomicUsize::new(0);
+        let mut out = vec![Vec::new(); hashes.len()];
         thread::scope(|s| {
-            let handles: Vec<_> = hashes
-                .chunks(per)
-                .map(|chunk| {
-                    s.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|h| self.query(h, radius))
-                            .collect::<Vec<_>>()
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut scratch = Scratch::new();
+                        let mut done = Vec::new();
+                        loop {
+                            let first = next.fetch_add(TAKE, Ordering::Relaxed);
+                            let Some(batch) = hashes.get(first..(first + TAKE).min(hashes.len()))
+                            else {
+                                return done;
+                            };
+                            for (i, h) in (first..).zip(batch) {
+                                done.push((i, self.answer(h, radius, Method::Auto, &mut scratch)));
+                            }
+                        }
                     })
                 })
                 .collect();
-            let mut out = Vec::with_capacity(hashes.len());
             for h in handles {
                 match h.join() {
-                    Ok(part) => out.extend(part),
+                    Ok(done) => {
+                        for (i, answer) in done {
+                            if let Some(slot) = out.get_mut(i) {
+                                *slot = answer;
+                            }
+                        }
+                    }
                     Err(e) => std::panic::resume_unwind(e),
                 }
             }
-            out
-        })
+        });
+        out
     }
 
     /// Tables every entry in one part and forgets removed ones, for the fastest queries
@@ -759,16 +980,109 @@ impl<T> Index<T> {
     fn rebuild(&mut self) {
         self.main = Segment::empty();
         self.recent = Segment::empty();
-        self.pending.clear();
-        self.pending.shrink_to(PENDING_MAX);
         self.stale = 0;
-        let ids: Vec<u32> = self
-            .values
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_some())
-            .filter_map(|(i, _)| u32::try_from(i).ok())
-            .collect();
+        let mut ids = std::mem::take(&mut self.pending);
+        ids.clear();
+        let live = self.values.iter().enumerate().filter(|(_, v)| v.is_some());
+        ids.extend(live.filter_map(|(i, _)| u32::try_from(i).ok()));
         self.main = Segment::build(ids, &self.store);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn flips_list_every_value_within_the_radius_once() {
+        for (width, radius) in [(1, 0), (1, 1), (5, 0), (5, 2), (5, 5), (5, 9), (12, 3)] {
+            let got: Vec<u32> = Flips::new(width, radius).collect();
+            let want: Vec<u32> = (0..1u32 << width)
+                .filter(|v| v.count_ones() <= radius)
+                .collect();
+            let mut sorted = got.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, want, "width {width}, radius {radius}");
+            assert_eq!(got.first(), Some(&0));
+        }
+        for (width, radius) in [(23, 2), (24, 2), (26, 3)] {
+            let got: Vec<u32> = Flips::new(width, radius).collect();
+            let mut distinct = got.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), got.len());
+            assert_eq!(got.len() as f64, ball(width, radius));
+            assert!(
+                got.iter()
+                    .all(|v| v.count_ones() <= radius && v >> width == 0)
+            );
+        }
+    }
+
+    /// A table of `sizes.len()` buckets (a power of two) whose bucket `k` holds `sizes[k]`
+    /// entries, packed or not as `packed` says; every bucket lists exactly its entries.
+    fn check_table(sizes: &[usize], packed: bool) {
+        let width = sizes.len().trailing_zeros();
+        let mut store = Vec::new();
+        for (k, &size) in sizes.iter().enumerate() {
+            let top = ((k as u32) << (32 - width)).to_be_bytes();
+            for i in 0..size {
+                let mut h = [0u8; 32];
+                h[..4].copy_from_slice(&top);
+                h[31] = i as u8;
+                store.push(Stored(h));
+            }
+        }
+        // Ids in a scrambled order, to check that each bucket keeps the order given.
+        let mut ids: Vec<u32> = (0..store.len() as u32).collect();
+        ids.sort_by_key(|&id| (id.wrapping_mul(0x9e37_79b9), id));
+        let table = Table::build(Part::new(0, width), &ids, &store);
+        assert_eq!(matches!(table.offsets, Offsets::Packed(_)), packed);
+        let mut first = 0;
+        for (k, &size) in sizes.iter().enumerate() {
+            let (start, end) = table.offsets.range(k as u32);
+            assert_eq!((start, end - start), (first, size), "bucket {k}");
+            let want: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&id| store[id as usize].0[..4] == store_key(k, width))
+                .collect();
+            assert_eq!(&table.postings[start..end], &want[..], "bucket {k}");
+            first = end;
+        }
+        assert_eq!(first, store.len());
+        assert_eq!(
+            table.offsets.range(sizes.len() as u32 + BLOCK as u32),
+            (0, 0)
+        );
+    }
+
+    fn store_key(k: usize, width: u32) -> [u8; 4] {
+        ((k as u32) << (32 - width)).to_be_bytes()
+    }
+
+    #[test]
+    fn tables_give_every_bucket_its_entries() {
+        // 64 and 256 buckets: a full block and a partial one, four and a partial one.
+        for width in [6, 8] {
+            let sizes: Vec<usize> = (0..1usize << width).map(|k| (k * 7 + 3) % 5).collect();
+            check_table(&sizes, true);
+        }
+        // A block holding 255 entries still packs, 256 do not.
+        let mut sizes = vec![0; 256];
+        sizes[BLOCK] = 200;
+        sizes[BLOCK + 1] = 1;
+        sizes[2 * BLOCK - 1] = 54;
+        check_table(&sizes, true);
+        sizes[2 * BLOCK - 2] = 1;
+        check_table(&sizes, false);
+        // Counts are bytes: one bucket of 255 might have been more, and is not packed.
+        for crowded in [255, 300] {
+            let mut sizes = vec![0; 64];
+            sizes[3] = crowded;
+            check_table(&sizes, false);
+        }
     }
 }

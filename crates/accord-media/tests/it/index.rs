@@ -116,6 +116,72 @@ fn random_hashes_with_planted_neighbours_inserts_and_removes() {
     assert_agrees(&index, &model, &queries[..2], &[128, 200, 256, 1000]);
 }
 
+#[test]
+fn query_many_answers_each_query_like_a_linear_scan() {
+    // Enough queries that every core takes several batches, over an index with entries in
+    // every stage (main part, recent part, untabled) and some removed.
+    let mut rng = StdRng::seed_from_u64(0x3a7);
+    let queries: Vec<Hash> = (0..80).map(|_| rng.random()).collect();
+    let mut index = Index::new();
+    let mut model = BTreeMap::new();
+    let planted = |rng: &mut StdRng| {
+        let q = &queries[rng.random_range(0..queries.len())];
+        let d = rng.random_range(0..=40);
+        flip(rng, q, d)
+    };
+    let bank: Vec<Hash> = (0..12_000)
+        .map(|i| {
+            if i % 4 == 0 {
+                planted(&mut rng)
+            } else {
+                rng.random()
+            }
+        })
+        .collect();
+    let ids = index.insert_many(bank.iter().map(|&h| (h, 0))).unwrap();
+    model.extend(ids.into_iter().zip(bank));
+    for i in 0..6000 {
+        let h = planted(&mut rng);
+        model.insert(index.insert(h, i).unwrap(), h);
+    }
+    let victims: Vec<Id> = model.keys().copied().step_by(9).collect();
+    for id in victims {
+        index.remove(id).unwrap();
+        model.remove(&id);
+    }
+    for r in [0, 31, 40] {
+        let expected: Vec<Vec<Match>> = queries.iter().map(|q| linear(&model, q, r)).collect();
+        assert!(expected.iter().any(|e| e.len() > 1), "radius {r}");
+        assert_eq!(index.query_many(&queries, r), expected, "radius {r}");
+    }
+    assert_eq!(index.query_many(&[], 31), Vec::<Vec<Match>>::new());
+}
+
+#[test]
+fn crowded_buckets_are_searched_like_the_others() {
+    // Thousands of copies of a few hashes (blank images all hash alike) overflow the
+    // packed bucket boundaries of every substring table, which then fall back to wide
+    // ones.
+    let mut rng = StdRng::seed_from_u64(0xb1a7);
+    let common: Vec<Hash> = (0..3).map(|_| rng.random()).collect();
+    let mut index = Index::new();
+    let items: Vec<Hash> = (0..12_000)
+        .map(|i| match i % 3 {
+            0 => common[i % common.len()],
+            1 => flip(&mut rng, &common[i % common.len()], i % 50),
+            _ => rng.random(),
+        })
+        .collect();
+    let ids = index
+        .insert_many(items.iter().enumerate().map(|(i, &h)| (h, i as u32)))
+        .unwrap();
+    let model: BTreeMap<Id, Hash> = ids.into_iter().zip(items).collect();
+    let mut queries = common.clone();
+    queries.extend(common.iter().map(|h| flip(&mut rng, h, 20)));
+    queries.push(rng.random());
+    assert_agrees(&index, &model, &queries, &[0, 15, 31, 47]);
+}
+
 /// Entries given by `(hash, removed)`; a query; its expected `(entry number, distance)`.
 fn check(entries: &[(Hash, bool)], q: Hash, radius: u32, expected: &[(usize, u32)]) {
     let mut index = Index::new();
@@ -249,4 +315,27 @@ fn threatexchange_haystack_and_needles() {
     assert_agrees(&index, &model, &needles, &[31]);
     let found: usize = needles.iter().map(|q| index.query(q, 31).len()).sum();
     println!("{} needles, {found} matches at radius 31", needles.len());
+}
+
+#[test]
+fn unsafe_code_is_only_the_prefetch() {
+    // The workspace forbids `unsafe`; this crate only denies it, for one prefetch
+    // (ARCHITECTURE.md). A second `unsafe` block, function or impl fails here.
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            if ["unsafe {", "unsafe fn", "unsafe impl", "unsafe extern"]
+                .iter()
+                .any(|u| code.contains(u))
+            {
+                found.push(format!("{}:{}", path.display(), n + 1));
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("index.rs"), "{found:?}");
 }
