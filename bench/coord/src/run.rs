@@ -351,6 +351,7 @@ pub fn run(args: &Args) -> Result<()> {
         .clone()
         .unwrap_or_else(|| target_dir(&repo).join("release/accord"));
     let mut versions = String::new();
+    let mut unavailable = false;
     let accord = if args.only == Some(Side::Toolkit) {
         None
     } else {
@@ -368,10 +369,7 @@ pub fn run(args: &Args) -> Result<()> {
                 Some(accord_bin.clone())
             }
             _ => {
-                println!(
-                    "accord coord detect not available in this build ({})",
-                    accord_bin.display()
-                );
+                unavailable = true;
                 None
             }
         }
@@ -409,6 +407,12 @@ pub fn run(args: &Args) -> Result<()> {
         "window {} s, minimum weight {}, {threads} threads for each tool, toolkit timeout {} s per step, seed {}",
         args.window, args.min_weight, args.cnt_timeout, args.seed
     );
+    if unavailable {
+        println!(
+            "accord coord detect not available in this build ({}): the toolkit runs alone",
+            accord_bin.display()
+        );
+    }
 
     let mut datasets: Vec<Params> = args
         .sizes
