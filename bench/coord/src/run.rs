@@ -193,13 +193,13 @@ fn run_logged(cmd: &mut Command, log: &Path, timeout: Option<Duration>) -> Resul
                 timed_out: true,
             });
         }
-        std::thread::sleep(Duration::from_millis(
-            if start.elapsed() < Duration::from_secs(2) {
-                5
-            } else {
-                50
-            },
-        ));
+        // Polled finely at first, so that a run of a tenth of a second is timed within 1%.
+        let elapsed = start.elapsed().as_secs();
+        std::thread::sleep(Duration::from_millis(match elapsed {
+            0 => 1,
+            1..10 => 5,
+            _ => 50,
+        }));
     }
 }
 
@@ -365,7 +365,7 @@ pub fn run(args: &Args) -> Result<()> {
                 let v = v
                     .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
                     .unwrap_or_default();
-                let _ = write!(versions, "{v} ({}); ", accord_bin.display());
+                let _ = write!(versions, "{v} ({})", accord_bin.display());
                 Some(accord_bin.clone())
             }
             _ => {
@@ -389,6 +389,9 @@ pub fn run(args: &Args) -> Result<()> {
                 "{} has no coordination_network_toolkit (run bench/coord/run.sh)",
                 python.display()
             );
+        }
+        if !versions.is_empty() {
+            versions.push_str("; ");
         }
         versions.push_str(String::from_utf8_lossy(&v.stdout).trim());
     }
@@ -452,10 +455,14 @@ pub fn run(args: &Args) -> Result<()> {
         );
     }
     if tools.accord.is_some() {
-        println!(
-            "\nall targets {}",
-            if all_met { "met" } else { "NOT all met" }
-        );
+        let verdict = match (all_met, args.only) {
+            (true, Some(Side::Accord)) => {
+                "met (precision and recall; speed not measured: toolkit not run)"
+            }
+            (true, _) => "met",
+            (false, _) => "NOT all met",
+        };
+        println!("\nall targets {verdict}");
     }
     Ok(())
 }
