@@ -82,6 +82,8 @@ fn coord_depends_on_the_normalisers_media_stix_and_its_input_formats_only() {
             "foldhash",
             "unicode-normalization",
             "csv",
+            "csv-core",
+            "flate2",
             "parquet",
         ],
     );
