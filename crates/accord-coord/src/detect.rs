@@ -43,6 +43,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::path::PathBuf;
 
 use accord_match::normalize;
 
@@ -52,6 +53,7 @@ use crate::model::{
     Stats,
 };
 use crate::similar::{self, Sets};
+use crate::spill::Log;
 use crate::text;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -105,6 +107,12 @@ pub struct Config {
     pub viral: u32,
     /// Worker threads (at least 1).
     pub threads: usize,
+    /// Where gathered data goes once more than [`Config::memory`] bytes of it are held;
+    /// `None` keeps everything in memory.
+    pub spill_dir: Option<PathBuf>,
+    /// Bytes of actions, readable values and post ids held in memory before they are
+    /// moved to [`Config::spill_dir`].
+    pub memory: usize,
 }
 
 impl Default for Config {
@@ -122,6 +130,8 @@ impl Default for Config {
             popular: 100,
             viral: 5_000,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            spill_dir: None,
+            memory: 1 << 30,
         }
     }
 }
@@ -137,12 +147,37 @@ impl Config {
 }
 
 /// One post acting on one item.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Action {
     time: i64,
     item: u32,
     account: u32,
     post: u32,
+}
+
+/// Bytes of an action in a lane's log.
+const ACTION_BYTES: usize = 20;
+
+impl Action {
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.time.to_le_bytes());
+        out.extend_from_slice(&self.item.to_le_bytes());
+        out.extend_from_slice(&self.account.to_le_bytes());
+        out.extend_from_slice(&self.post.to_le_bytes());
+    }
+
+    /// Decodes the [`ACTION_BYTES`] bytes of `r`.
+    fn read(r: &[u8]) -> Action {
+        let word = |i: usize| u32::from_le_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
+        let mut time = [0u8; 8];
+        time.copy_from_slice(&r[..8]);
+        Action {
+            time: i64::from_le_bytes(time),
+            item: word(8),
+            account: word(12),
+            post: word(16),
+        }
+    }
 }
 
 /// A value taken from a post for one behaviour, before interning.
@@ -189,17 +224,23 @@ impl Shown {
 /// Everything gathered for one behaviour.
 struct Lane {
     behaviour: Behaviour,
-    keys: Map<u128, u32>,
+    keys: Map<[u64; 2], u32>,
     /// First account seen on each item, to notice the second one.
     first_account: Vec<u32>,
-    /// Readable value of each item acted on by two accounts or more (`u32::MAX`: none yet).
+    /// Items so far.
+    items: usize,
+    /// Readable value of each item acted on by two accounts or more, as a number in
+    /// `display_starts` (`u32::MAX`: none yet).
     display: Vec<u32>,
-    displays: Vec<String>,
+    /// Where each readable value starts in `displays`.
+    display_starts: Vec<u64>,
+    displays: Log,
     /// co-similar-text: the shingles of each distinct text.
     sets: Sets,
     /// co-media: each distinct hash.
     hashes: Vec<[u8; 32]>,
-    actions: Vec<Action>,
+    /// Every action, [`ACTION_BYTES`] each.
+    actions: Log,
 }
 
 impl Lane {
@@ -208,11 +249,13 @@ impl Lane {
             behaviour,
             keys: Map::default(),
             first_account: Vec::new(),
+            items: 0,
             display: Vec::new(),
-            displays: Vec::new(),
+            display_starts: Vec::new(),
+            displays: Log::default(),
             sets: Sets::default(),
             hashes: Vec::new(),
-            actions: Vec::new(),
+            actions: Log::default(),
         }
     }
 
@@ -226,26 +269,65 @@ impl Lane {
         readable: impl FnOnce() -> String,
     ) -> (u32, bool) {
         let next = self.first_account.len() as u32;
+        let key = [(key >> 64) as u64, key as u64];
         let item = *self.keys.entry(key).or_insert(next);
         let fresh = item == next;
         if fresh {
             self.first_account.push(account);
             self.display.push(u32::MAX);
+            self.items += 1;
         }
         let i = item as usize;
         if self.display[i] == u32::MAX && (keep_always || self.first_account[i] != account) {
-            self.display[i] = self.displays.len() as u32;
-            self.displays.push(readable());
+            self.display[i] = self.display_starts.len() as u32;
+            let at = self.displays.append(readable().as_bytes());
+            self.display_starts.push(at);
         }
         (item, fresh)
     }
 
-    fn readable(&self, item: u32) -> Option<&str> {
-        match self.display.get(item as usize) {
-            Some(&d) if d != u32::MAX => Some(self.displays[d as usize].as_str()),
-            _ => None,
+    /// The readable value of `item`, if kept.
+    fn readable(&self, item: u32) -> std::io::Result<Option<String>> {
+        let Some(&d) = self.display.get(item as usize) else {
+            return Ok(None);
+        };
+        if d == u32::MAX {
+            return Ok(None);
         }
+        let d = d as usize;
+        let start = self.display_starts[d];
+        let end = self
+            .display_starts
+            .get(d + 1)
+            .copied()
+            .unwrap_or(self.displays.len());
+        let mut bytes = Vec::new();
+        self.displays
+            .read_at(start, (end - start) as usize, &mut bytes)?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
+
+    /// Bytes held in memory that may move to disk.
+    fn spillable(&self) -> usize {
+        self.displays.in_memory() + self.actions.in_memory()
+    }
+}
+
+/// Posts between two marks in the post log.
+const POSTS_PER_MARK: usize = 32;
+
+/// Why a detection could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    /// Moving data to the spill directory, or reading it back, failed.
+    #[error("spill directory {dir}: {source}")]
+    Spill {
+        /// The directory.
+        dir: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Gathers posts and finds coordination among them. Feed it with [`Detector::add`], then
@@ -255,11 +337,14 @@ pub struct Detector {
     lanes: Vec<Lane>,
     account_keys: Map<u128, u32>,
     accounts: Vec<Box<str>>,
-    /// Per post: its account.
-    post_account: Vec<u32>,
-    post_time: Vec<i64>,
-    post_ids: String,
-    post_id_ends: Vec<usize>,
+    /// Posts taken.
+    posts: usize,
+    /// Each post's id and time: a `u32` length, the id, the time in milliseconds.
+    post_log: Log,
+    /// Where every [`POSTS_PER_MARK`]th post starts in `post_log`.
+    post_marks: Vec<u64>,
+    /// The first failure to spill; the posts after it were not taken.
+    failed: Option<std::io::Error>,
 }
 
 /// Key of a string for interning: 128 bits, so that distinct values do not collide in any
@@ -440,10 +525,10 @@ impl Detector {
             lanes,
             account_keys: Map::default(),
             accounts: Vec::new(),
-            post_account: Vec::new(),
-            post_time: Vec::new(),
-            post_ids: String::new(),
-            post_id_ends: Vec::new(),
+            posts: 0,
+            post_log: Log::default(),
+            post_marks: Vec::new(),
+            failed: None,
         }
     }
 
@@ -456,11 +541,18 @@ impl Detector {
     /// Posts taken so far.
     #[must_use]
     pub fn posts(&self) -> usize {
-        self.post_account.len()
+        self.posts
     }
 
     /// Takes a batch of posts. Posts may come in any order of time.
+    ///
+    /// With a [`Config::spill_dir`], what is gathered moves there once more than
+    /// [`Config::memory`] bytes of it are held. Should that fail (a full disk), the posts
+    /// from then on are not taken and [`Detector::finish`] reports the failure.
     pub fn add(&mut self, posts: &[Post]) {
+        if self.failed.is_some() {
+            return;
+        }
         let behaviours = self.config.behaviours.clone();
         let threads = self.config.threads;
         let values: Vec<Extracted> = if threads > 1 && posts.len() >= PARALLEL_MIN {
@@ -496,6 +588,23 @@ impl Detector {
         for (post, values) in posts.iter().zip(values) {
             self.take(post, values);
         }
+        if let Some(dir) = &self.config.spill_dir {
+            let held =
+                self.post_log.in_memory() + self.lanes.iter().map(Lane::spillable).sum::<usize>();
+            if held > self.config.memory {
+                let mut spill = || -> std::io::Result<()> {
+                    self.post_log.spill(dir)?;
+                    for lane in &mut self.lanes {
+                        lane.actions.spill(dir)?;
+                        lane.displays.spill(dir)?;
+                    }
+                    Ok(())
+                };
+                if let Err(e) = spill() {
+                    self.failed = Some(e);
+                }
+            }
+        }
     }
 
     /// Records one post and its values.
@@ -514,11 +623,15 @@ impl Detector {
             key.push_str(&post.account);
             self.accounts.push(key.into_boxed_str());
         }
-        let p = self.post_account.len() as u32;
-        self.post_account.push(account);
-        self.post_time.push(post.time_ms);
-        self.post_ids.push_str(&post.id);
-        self.post_id_ends.push(self.post_ids.len());
+        let p = self.posts as u32;
+        if self.posts.is_multiple_of(POSTS_PER_MARK) {
+            self.post_marks.push(self.post_log.len());
+        }
+        self.posts += 1;
+        let log = self.post_log.tail();
+        log.extend_from_slice(&(post.id.len() as u32).to_le_bytes());
+        log.extend_from_slice(post.id.as_bytes());
+        log.extend_from_slice(&post.time_ms.to_le_bytes());
         for (lane, value) in values {
             let lane = &mut self.lanes[lane as usize];
             let item = match value {
@@ -541,39 +654,91 @@ impl Detector {
                     item
                 }
             };
-            lane.actions.push(Action {
+            Action {
                 time: post.time_ms,
                 item,
                 account,
                 post: p,
-            });
+            }
+            .write(lane.actions.tail());
         }
     }
 
-    fn post_ref(&self, post: u32) -> PostRef {
-        let p = post as usize;
-        let start = if p == 0 { 0 } else { self.post_id_ends[p - 1] };
-        PostRef {
-            id: self.post_ids[start..self.post_id_ends[p]].to_owned(),
-            time_ms: self.post_time[p],
+    /// The id and time of each post in `wanted`, reading each stretch of the post log
+    /// once.
+    fn post_refs(&self, wanted: &mut Vec<u32>) -> std::io::Result<Map<u32, PostRef>> {
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut out: Map<u32, PostRef> = Map::default();
+        let mut bytes = Vec::new();
+        let mut loaded = usize::MAX;
+        for &p in wanted.iter() {
+            let mark = p as usize / POSTS_PER_MARK;
+            if mark != loaded {
+                let start = self.post_marks[mark];
+                let end = self
+                    .post_marks
+                    .get(mark + 1)
+                    .copied()
+                    .unwrap_or(self.post_log.len());
+                self.post_log
+                    .read_at(start, (end - start) as usize, &mut bytes)?;
+                loaded = mark;
+            }
+            let mut at = 0usize;
+            for _ in 0..p as usize % POSTS_PER_MARK {
+                let len = u32::from_le_bytes(read4(&bytes, at)) as usize;
+                at += 4 + len + 8;
+            }
+            let len = u32::from_le_bytes(read4(&bytes, at)) as usize;
+            let id = String::from_utf8_lossy(&bytes[at + 4..at + 4 + len]).into_owned();
+            let mut time = [0u8; 8];
+            time.copy_from_slice(&bytes[at + 4 + len..at + 12 + len]);
+            out.insert(
+                p,
+                PostRef {
+                    id,
+                    time_ms: i64::from_le_bytes(time),
+                },
+            );
         }
+        Ok(out)
     }
 
     /// Finds the edges, their evidence and the clusters. `progress` is told what is being
     /// done, for a person watching.
-    pub fn finish(mut self, progress: &mut dyn FnMut(&str)) -> Detection {
+    ///
+    /// # Errors
+    /// Spilling to [`Config::spill_dir`] failed during [`Detector::add`], or reading the
+    /// spilled data back failed.
+    pub fn finish(mut self, progress: &mut dyn FnMut(&str)) -> Result<Detection, DetectError> {
+        let spill_error = |source: std::io::Error, config: &Config| DetectError::Spill {
+            dir: config
+                .spill_dir
+                .as_deref()
+                .map_or_else(|| "(none)".to_owned(), |d| d.display().to_string()),
+            source,
+        };
+        if let Some(e) = self.failed.take() {
+            return Err(spill_error(e, &self.config));
+        }
         let config = self.config.clone();
-        let lanes = std::mem::take(&mut self.lanes);
+        let mut lanes = std::mem::take(&mut self.lanes);
+        // The interning tables are done with: free them before the heavy work.
+        for lane in &mut lanes {
+            lane.keys = Map::default();
+            lane.first_account = Vec::new();
+        }
         let mut stats = Stats {
-            posts: self.post_account.len() as u64,
+            posts: self.posts as u64,
             accounts: self.accounts.len() as u64,
             behaviours: Vec::new(),
         };
         // Edges with account numbers of this detector and items of their lane.
         let mut raw_edges: Vec<RawEdge> = Vec::new();
-        let mut lane_items: Vec<Vec<(u32, u32, f64)>> = Vec::new();
-        let mut kept_lanes: Vec<Lane> = Vec::new();
-        for (lane_no, mut lane) in lanes.into_iter().enumerate() {
+        // Per lane: the popularity and weight of each item cited by evidence.
+        let mut lane_items: Vec<Map<u32, (u32, f64)>> = Vec::new();
+        for (lane_no, lane) in lanes.iter_mut().enumerate() {
             progress(&format!("{}: grouping items", lane.behaviour));
             // Near-duplicates become one item, numbered by their group's smallest member.
             let roots = match lane.behaviour {
@@ -588,22 +753,18 @@ impl Detector {
                 }
                 _ => None,
             };
-            if let Some(roots) = &roots {
-                for a in &mut lane.actions {
-                    a.item = roots[a.item as usize];
-                }
-            }
-            let n_items = lane.first_account.len();
-            let actions = std::mem::take(&mut lane.actions);
-            let action_count = actions.len() as u64;
-            let (sorted, starts) = group_by_item(actions, n_items);
+            lane.sets = Sets::default();
+            lane.hashes = Vec::new();
+            let n_items = lane.items;
+            let (sorted, starts) = group_by_item(&lane.actions, n_items, roots.as_deref())
+                .map_err(|e| spill_error(e, &config))?;
+            drop(roots);
+            lane.actions = Log::default();
+            let action_count = sorted.len() as u64;
             let popularity = popularity(&sorted, &starts, self.accounts.len());
             let per_account = actions_per_account(&sorted, self.accounts.len());
             let active = per_account.iter().filter(|&&n| n > 0).count() as u64;
-            let weights: Vec<u64> = popularity
-                .iter()
-                .map(|&n| weight_units(&config, n, active))
-                .collect();
+            let weight_of = |item: usize| weight_units(&config, popularity[item], active);
             let pairable = |item: usize| {
                 let n = popularity[item];
                 n >= 2 && n <= config.viral
@@ -614,7 +775,7 @@ impl Detector {
                 &sorted,
                 &starts,
                 &ranges,
-                &weights,
+                &weight_of,
                 &pairable,
                 config.window_ms,
             );
@@ -646,14 +807,18 @@ impl Detector {
                 config.window_ms,
             );
             let mut per_edge: Vec<Vec<RawEvidence>> = vec![Vec::new(); kept.len()];
+            let mut cited: Map<u32, (u32, f64)> = Map::default();
             for e in evidence {
+                cited.entry(e.item).or_insert_with(|| {
+                    let i = e.item as usize;
+                    (popularity[i], weight_of(i) as f64 / WEIGHT_UNIT)
+                });
                 per_edge[e.edge as usize].push(e);
             }
-            let items_used = n_items_with_actions(&starts);
             stats.behaviours.push(BehaviourStats {
                 behaviour: lane.behaviour,
                 actions: action_count,
-                items: items_used,
+                items: n_items_with_actions(&starts),
                 viral_items: popularity.iter().filter(|&&n| n > config.viral).count() as u64,
                 pairs: pairs.len() as u64,
                 edges: kept.len() as u64,
@@ -669,30 +834,21 @@ impl Detector {
                     evidence,
                 });
             }
-            lane_items.push(
-                popularity
-                    .iter()
-                    .zip(&weights)
-                    .enumerate()
-                    .map(|(i, (&n, &w))| (i as u32, n, w as f64 / WEIGHT_UNIT))
-                    .collect(),
-            );
-            lane.keys = Map::default();
-            kept_lanes.push(lane);
+            lane_items.push(cited);
         }
         progress("clustering");
-        self.assemble(&config, raw_edges, &kept_lanes, &lane_items, stats)
+        self.assemble(raw_edges, &lanes, &lane_items, stats)
+            .map_err(|e| spill_error(e, &config))
     }
 
     /// Turns the per-lane results into the public [`Detection`].
     fn assemble(
         &self,
-        config: &Config,
         raw_edges: Vec<RawEdge>,
         lanes: &[Lane],
-        lane_items: &[Vec<(u32, u32, f64)>],
+        lane_items: &[Map<u32, (u32, f64)>],
         stats: Stats,
-    ) -> Detection {
+    ) -> std::io::Result<Detection> {
         // Accounts in edges, sorted by platform then id.
         let mut used: Vec<u32> = raw_edges.iter().flat_map(|e| [e.a, e.b]).collect();
         used.sort_unstable();
@@ -718,6 +874,13 @@ impl Detector {
         }
         let index_of = |a: u32| account_index.get(&a).copied().unwrap_or(0);
 
+        let mut wanted: Vec<u32> = raw_edges
+            .iter()
+            .flat_map(|e| e.evidence.iter().flat_map(|v| [v.post_a, v.post_b]))
+            .collect();
+        let posts = self.post_refs(&mut wanted)?;
+        drop(wanted);
+        let post_ref = |p: u32| posts.get(&p).cloned().unwrap_or_default();
         // Items cited by evidence.
         let mut item_index: Map<(usize, u32), u32> = Map::default();
         let mut items: Vec<Item> = Vec::new();
@@ -729,32 +892,37 @@ impl Detector {
             if swap {
                 std::mem::swap(&mut a, &mut b);
             }
-            let evidence = raw
-                .evidence
-                .iter()
-                .map(|e| {
-                    let item = *item_index.entry((raw.lane, e.item)).or_insert_with(|| {
-                        let (_, n, w) = lane_items[raw.lane][e.item as usize];
+            let mut evidence = Vec::with_capacity(raw.evidence.len());
+            for e in &raw.evidence {
+                let item = match item_index.get(&(raw.lane, e.item)) {
+                    Some(&i) => i,
+                    None => {
+                        let (n, w) = lane_items[raw.lane]
+                            .get(&e.item)
+                            .copied()
+                            .unwrap_or((0, 0.0));
                         items.push(Item {
                             behaviour: lane.behaviour,
-                            value: lane.readable(e.item).unwrap_or_default().to_owned(),
+                            value: lane.readable(e.item)?.unwrap_or_default(),
                             accounts: n,
                             weight: w,
                         });
-                        (items.len() - 1) as u32
-                    });
-                    let (pa, pb) = if swap {
-                        (e.post_b, e.post_a)
-                    } else {
-                        (e.post_a, e.post_b)
-                    };
-                    Evidence {
-                        item,
-                        post_a: self.post_ref(pa),
-                        post_b: self.post_ref(pb),
+                        let i = (items.len() - 1) as u32;
+                        item_index.insert((raw.lane, e.item), i);
+                        i
                     }
-                })
-                .collect();
+                };
+                let (pa, pb) = if swap {
+                    (e.post_b, e.post_a)
+                } else {
+                    (e.post_a, e.post_b)
+                };
+                evidence.push(Evidence {
+                    item,
+                    post_a: post_ref(pa),
+                    post_b: post_ref(pb),
+                });
+            }
             edges.push(Edge {
                 a,
                 b,
@@ -771,14 +939,13 @@ impl Detector {
         });
         let accounts: Vec<Account> = accounts.into_iter().map(|(acc, _)| acc).collect();
         let clusters = clusters(&accounts, &edges, &items);
-        let _ = config;
-        Detection {
+        Ok(Detection {
             accounts,
             edges,
             items,
             clusters,
             stats,
-        }
+        })
     }
 }
 
@@ -800,6 +967,10 @@ struct RawEvidence {
     post_b: u32,
 }
 
+fn read4(bytes: &[u8], at: usize) -> [u8; 4] {
+    [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -810,38 +981,58 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Actions grouped by item (a counting sort), each group in time order; `starts[i]` is
-/// where item `i`'s group begins, `starts[n]` the end.
-fn group_by_item(actions: Vec<Action>, n_items: usize) -> (Vec<Action>, Vec<usize>) {
+/// Actions grouped by item (a counting sort, reading the log twice), each group in time
+/// order; `starts[i]` is where item `i`'s group begins, `starts[n]` the end. With `roots`,
+/// each action's item is first replaced by its root.
+fn group_by_item(
+    log: &Log,
+    n_items: usize,
+    roots: Option<&[u32]>,
+) -> std::io::Result<(Vec<Action>, Vec<usize>)> {
+    let item_of = |a: &Action| match roots {
+        Some(r) => r[a.item as usize] as usize,
+        None => a.item as usize,
+    };
     let mut starts = vec![0usize; n_items + 1];
-    for a in &actions {
-        starts[a.item as usize + 1] += 1;
-    }
+    log.for_each_piece(ACTION_BYTES, |piece| {
+        for r in piece.chunks_exact(ACTION_BYTES) {
+            starts[item_of(&Action::read(r)) + 1] += 1;
+        }
+    })?;
     for i in 0..n_items {
         starts[i + 1] += starts[i];
     }
-    let mut next = starts.clone();
-    let mut sorted = vec![
-        Action {
-            time: 0,
-            item: 0,
-            account: 0,
-            post: 0
-        };
-        actions.len()
-    ];
-    for a in actions {
-        let slot = &mut next[a.item as usize];
-        sorted[*slot] = a;
-        *slot += 1;
+    let mut sorted = vec![Action::default(); starts[n_items]];
+    // `starts[i]` is item i's next free slot while placing (its own start was
+    // `starts[i - 1]`'s value before); the shift afterwards puts the starts back.
+    let mut filled = 0usize;
+    log.for_each_piece(ACTION_BYTES, |piece| {
+        for r in piece.chunks_exact(ACTION_BYTES) {
+            let mut a = Action::read(r);
+            let item = item_of(&a);
+            a.item = item as u32;
+            let slot = &mut starts[item];
+            sorted[*slot] = a;
+            *slot += 1;
+            filled += 1;
+        }
+    })?;
+    if filled != sorted.len() {
+        return Err(std::io::Error::other(
+            "a spill log changed between two readings",
+        ));
     }
+    for i in (1..=n_items).rev() {
+        starts[i] = starts[i - 1];
+    }
+    starts[0] = 0;
     for i in 0..n_items {
         let group = &mut sorted[starts[i]..starts[i + 1]];
         if group.len() > 1 {
             group.sort_unstable_by_key(|a| (a.time, a.account, a.post));
         }
     }
-    (sorted, starts)
+    Ok((sorted, starts))
 }
 
 fn n_items_with_actions(starts: &[usize]) -> u64 {
@@ -948,7 +1139,7 @@ fn pair_weights(
     sorted: &[Action],
     starts: &[usize],
     ranges: &[std::ops::Range<usize>],
-    weights: &[u64],
+    weight_of: &(dyn Fn(usize) -> u64 + Sync),
     pairable: &(dyn Fn(usize) -> bool + Sync),
     window: i64,
 ) -> Map<u64, Tally> {
@@ -974,7 +1165,7 @@ fn pair_weights(
                 });
                 scratch.sort_unstable();
                 scratch.dedup();
-                let w = weights[i];
+                let w = weight_of(i);
                 for &pair in &scratch {
                     let t = pairs.entry(pair).or_default();
                     t.units += w;

@@ -14,7 +14,8 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod similar;
+mod spill;
 pub mod text;
 
-pub use detect::{Config, Detector};
+pub use detect::{Config, DetectError, Detector};
 pub use model::{Behaviour, Detection, Post};

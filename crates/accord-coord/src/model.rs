@@ -113,7 +113,7 @@ impl Account {
 }
 
 /// A post as cited in evidence.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PostRef {
     /// The post's id on its platform (the platform is its account's).
     pub id: String,

@@ -9,9 +9,8 @@
 //! 0.8 is a candidate with probability 0.9998, at 0.9 with probability above 0.999999.
 //!
 //! Before that exact check, a candidate is refused cheaply when the sizes of the two sets
-//! already rule the threshold out, or when their signatures agree on 16 rows fewer than a
-//! pair at the threshold would on average (five standard deviations at 0.8, so a true pair
-//! is refused with a probability under one in a million).
+//! already rule the threshold out. Signatures are not kept: each band is computed when it
+//! is bucketed, so memory holds the sets and one band's keys, 16 bytes per text.
 //!
 //! Verified pairs are joined with union-find: a text's group is everything reachable
 //! through verified pairs, so a chain of small edits stays one item. A text with fewer than
@@ -128,24 +127,25 @@ impl Groups {
 
 /// Groups of near-duplicate texts: for each set, the smallest set number in its group.
 /// Sets with fewer than `min_shingles` shingles stay alone.
+///
+/// Signatures are never stored: each band's rows are computed when the band is bucketed,
+/// which costs the same hashing as computing whole signatures and needs 16 bytes per text
+/// at a time instead of 256.
 #[must_use]
 pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: usize) -> Vec<u32> {
     let n = sets.len();
-    let signatures = signatures(sets, min_shingles, threads);
     let mut groups = Groups::new(n);
-    // A pair at the threshold agrees on a Binomial(64, threshold) number of rows; a floor
-    // 16 rows (five standard deviations at 0.8) below its mean refuses almost no true pair.
-    let floor = ((threshold * (BANDS * ROWS) as f64) - 16.0).max(0.0) as u32;
-    let band_hasher = foldhash::quality::FixedState::with_seed(0x42_414e_4453);
+    let family = hash_family();
     let mut bucket: Vec<(u64, u32)> = Vec::new();
     for band in 0..BANDS {
-        bucket.clear();
-        for (i, sig) in signatures.iter().enumerate() {
-            if let Some(sig) = sig {
-                let rows = &sig[band * ROWS..(band + 1) * ROWS];
-                bucket.push((band_hasher.hash_one(rows), i as u32));
-            }
-        }
+        band_keys(
+            sets,
+            band,
+            &family,
+            min_shingles.max(1),
+            threads,
+            &mut bucket,
+        );
         bucket.sort_unstable();
         let mut start = 0;
         while start < bucket.len() {
@@ -170,15 +170,9 @@ pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: us
                     }
                     tried += 1;
                     let (a, b) = (sets.get(x as usize), sets.get(y as usize));
-                    // Cheap refusals first: sizes too far apart for the threshold, then
-                    // signatures agreeing far less than a pair at the threshold would.
+                    // A cheap refusal first: sizes too far apart for the threshold.
                     let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
                     if (small as f64) < threshold * large as f64 {
-                        continue;
-                    }
-                    if let (Some(sx), Some(sy)) = (&signatures[x as usize], &signatures[y as usize])
-                        && agreeing(sx, sy) < floor
-                    {
                         continue;
                     }
                     if jaccard(a, b) >= threshold {
@@ -192,65 +186,74 @@ pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: us
     groups.roots()
 }
 
-/// Rows on which two signatures agree.
-fn agreeing(a: &[u32; BANDS * ROWS], b: &[u32; BANDS * ROWS]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| u32::from(x == y)).sum()
-}
+/// The multipliers and addends of the MinHash functions.
+type Family = ([u64; BANDS * ROWS], [u64; BANDS * ROWS]);
 
-/// MinHash signatures, `None` for sets too small to compare.
-fn signatures(
+/// Fills `out` with `(key of band `band`, set number)` for every set of at least
+/// `min_len` shingles, in set order, on `threads` threads.
+fn band_keys(
     sets: &Sets,
-    min_shingles: usize,
+    band: usize,
+    (mult, add): &Family,
+    min_len: usize,
     threads: usize,
-) -> Vec<Option<[u32; BANDS * ROWS]>> {
-    let (mult, add) = hash_family();
-    let sign = |set: &[u32]| -> Option<[u32; BANDS * ROWS]> {
-        if set.len() < min_shingles.max(1) {
-            return None;
-        }
-        let mut sig = [u32::MAX; BANDS * ROWS];
+    out: &mut Vec<(u64, u32)>,
+) {
+    let hasher = foldhash::quality::FixedState::with_seed(0x42_414e_4453);
+    let rows = band * ROWS..(band + 1) * ROWS;
+    let key = |set: &[u32]| -> u64 {
+        let mut mins = [u32::MAX; ROWS];
         for &s in set {
             let s = u64::from(s);
-            for (k, slot) in sig.iter_mut().enumerate() {
+            for (slot, k) in mins.iter_mut().zip(rows.clone()) {
                 let h = (s.wrapping_mul(mult[k]).wrapping_add(add[k]) >> 32) as u32;
                 if h < *slot {
                     *slot = h;
                 }
             }
         }
-        Some(sig)
+        hasher.hash_one(mins)
     };
+    let part = |range: std::ops::Range<usize>, into: &mut Vec<(u64, u32)>| {
+        for i in range {
+            let set = sets.get(i);
+            if set.len() >= min_len {
+                into.push((key(set), i as u32));
+            }
+        }
+    };
+    out.clear();
     let n = sets.len();
     let threads = threads.clamp(1, 64);
     if threads == 1 || n < 4096 {
-        return (0..n).map(|i| sign(sets.get(i))).collect();
+        part(0..n, out);
+        return;
     }
     let chunk = n.div_ceil(threads);
-    let mut out = Vec::with_capacity(n);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
+        let handles: Vec<_> = (1..threads)
             .map(|t| {
-                let sign = &sign;
+                let part = &part;
                 scope.spawn(move || {
-                    (t * chunk..((t + 1) * chunk).min(n))
-                        .map(|i| sign(sets.get(i)))
-                        .collect::<Vec<_>>()
+                    let mut v = Vec::new();
+                    part(t * chunk..((t + 1) * chunk).min(n), &mut v);
+                    v
                 })
             })
             .collect();
+        part(0..chunk.min(n), out);
         for h in handles {
             match h.join() {
-                Ok(part) => out.extend(part),
+                Ok(v) => out.extend(v),
                 Err(e) => std::panic::resume_unwind(e),
             }
         }
     });
-    out
 }
 
 /// The MinHash functions: `h_k(s) = high 32 bits of (s·m_k + a_k) mod 2^64`, with odd
 /// multipliers drawn from a fixed seed.
-fn hash_family() -> ([u64; BANDS * ROWS], [u64; BANDS * ROWS]) {
+fn hash_family() -> Family {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = || {
         // splitmix64

@@ -27,7 +27,7 @@ enum CoordCommand {
     /// hashtags within seconds of each other, again and again. Writes edges.csv,
     /// graph.graphml (for Gephi), clusters.json (with the posts behind every edge) and
     /// bundle.json (STIX 2.1, for `accord coord publish`) into --out.
-    Detect(DetectArgs),
+    Detect(Box<DetectArgs>),
     /// Publish the STIX bundle a detection wrote (DIR/bundle.json) to an exchange.
     Publish(PublishArgs),
 }
@@ -92,6 +92,14 @@ struct DetectArgs {
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Directory for the data moved out of memory on big inputs (default: the system's
+    /// temporary directory). Its files are removed when the run ends, killed or not.
+    #[arg(long)]
+    spill_dir: Option<PathBuf>,
+    /// Move actions, readable values and post ids to --spill-dir once more than this much
+    /// of them is held in memory: bytes, or with a suffix K, M or G (powers of 1024).
+    #[arg(long, default_value = "2G", value_parser = parse_size)]
+    spill_after: usize,
     /// Name of your organisation, as the creator of the STIX objects.
     #[arg(long, default_value = "Accord analyst")]
     organisation: String,
@@ -129,7 +137,7 @@ struct PublishArgs {
 
 pub fn run(args: CoordArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        CoordCommand::Detect(a) => detect(a),
+        CoordCommand::Detect(a) => detect(*a),
         CoordCommand::Publish(a) => {
             let bundle = a.dir.join("bundle.json");
             if !bundle.is_file() {
@@ -142,6 +150,31 @@ pub fn run(args: CoordArgs) -> anyhow::Result<ExitCode> {
             client::publish_files(a.remote, vec![bundle], a.batch, a.anonymous)
         }
     }
+}
+
+/// A size in bytes: digits, optionally followed by K, M or G (powers of 1024).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches(['B', 'I'])
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return Err(format!("{s:?}: not a size (try 512M or 2G)")),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: not a size (try 512M or 2G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?}: too big"))
 }
 
 fn behaviours(names: &[String]) -> anyhow::Result<Vec<Behaviour>> {
@@ -220,6 +253,8 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
         popular: args.popular,
         viral: args.viral,
         threads,
+        spill_dir: Some(args.spill_dir.clone().unwrap_or_else(std::env::temp_dir)),
+        memory: args.spill_after,
     };
     let options = ReadOptions {
         platform: args.platform.clone(),
@@ -289,7 +324,9 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     bar.set_position(total);
     let posts = detector.posts();
     let read_done = started.elapsed().as_secs_f64();
-    let detection = detector.finish(&mut |stage| bar.set_message(stage.to_owned()));
+    let detection = detector
+        .finish(&mut |stage| bar.set_message(stage.to_owned()))
+        .context("detection failed")?;
     let detect_done = started.elapsed().as_secs_f64();
     bar.set_message("writing");
     std::fs::create_dir_all(&args.out)

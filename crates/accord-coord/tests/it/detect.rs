@@ -28,10 +28,50 @@ fn config(behaviours: &[Behaviour], window_secs: i64, min_weight: f64) -> Config
     }
 }
 
+/// Runs the detector in memory, and again moving everything to disk as it comes in small
+/// batches, which must give the same result.
 fn run(config: Config, posts: &[Post]) -> Detection {
-    let mut d = Detector::new(config);
+    let mut d = Detector::new(config.clone());
     d.add(posts);
-    d.finish(&mut |_| {})
+    let got = d.finish(&mut |_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Detector::new(Config {
+        spill_dir: Some(dir.path().to_owned()),
+        memory: 0,
+        ..config
+    });
+    for batch in posts.chunks(7) {
+        s.add(batch);
+    }
+    assert_eq!(
+        s.finish(&mut |_| {}).unwrap(),
+        got,
+        "spilling changed the result"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "spill files left behind"
+    );
+    got
+}
+
+#[test]
+fn a_spill_directory_that_cannot_be_written_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let mut d = Detector::new(Config {
+        spill_dir: Some(not_a_dir.clone()),
+        memory: 0,
+        ..config(&[Behaviour::CoRepost], 60, 1.0)
+    });
+    d.add(&reposts("a", &[("t1", 0.0)]));
+    let err = d.finish(&mut |_| {}).unwrap_err().to_string();
+    assert!(
+        err.contains(&not_a_dir.display().to_string()),
+        "the error names the directory: {err}"
+    );
 }
 
 /// Edges as `(behaviour, "p:a", "p:b", weight)`, sorted.

@@ -209,6 +209,60 @@ fn detect_finds_a_planted_cross_platform_group_in_csv_json_lines_and_toolkit_fil
 }
 
 #[test]
+fn detect_spills_to_disk_when_told_and_finds_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("posts.csv");
+    write_csv(&csv, &posts());
+    let spill = dir.path().join("spill");
+    let detect = |out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "coord",
+            "detect",
+            "--input",
+            csv.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args);
+        out
+    };
+    let in_memory = detect("memory", &[]);
+    let spilled = detect(
+        "spilled",
+        &["--spill-after", "0", "--spill-dir", spill.to_str().unwrap()],
+    );
+    // Three pairs in each of co-link, co-text, co-similar-text and co-hashtag.
+    assert_eq!(edges(&in_memory).len(), 12);
+    for f in ["edges.csv", "clusters.json", "graph.graphml"] {
+        assert_eq!(
+            std::fs::read(in_memory.join(f)).unwrap(),
+            std::fs::read(spilled.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0, "files left");
+    let out = accord(&[
+        "coord",
+        "detect",
+        "--input",
+        csv.to_str().unwrap(),
+        "--spill-after",
+        "lots",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--spill-after") && err.contains("512M"),
+        "{err}"
+    );
+}
+
+#[test]
 fn detect_skips_bad_rows_with_their_line_and_refuses_what_it_cannot_do() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("posts.csv");
