@@ -68,6 +68,8 @@ pub struct Params {
     /// Add the viral-stress posts.
     pub viral: bool,
     pub seed: u64,
+    /// Write `posts.cnt.csv` too.
+    pub toolkit_file: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -260,7 +262,7 @@ pub fn generate(params: &Params, dir: &Path) -> Result<Summary> {
     let organic = params.rows.saturating_sub(summary.planted_rows);
     organic_rows(&mut w, params, organic);
     summary.rows = w.rows.len() as u64;
-    summary.accounts = write(&w, dir)?;
+    summary.accounts = write(&w, dir, params.toolkit_file)?;
     let mut text = format!(
         "rows {}\naccounts {}\nplanted_rows {}\nviral_rows {}\nseed {}\nversion {}\nparams {} {}\n",
         summary.rows,
@@ -897,7 +899,7 @@ const FIRST_ID: u64 = 1_000_000_000;
 
 /// Writes `posts.csv`, `posts.cnt.csv` (both in time order, one thread each) and
 /// `truth.csv`; returns the number of accounts that posted.
-fn write(w: &World, dir: &Path) -> Result<u64> {
+fn write(w: &World, dir: &Path, toolkit_file: bool) -> Result<u64> {
     let mut order: Vec<u32> = (0..w.rows.len() as u32).collect();
     order.sort_unstable_by_key(|&i| (w.rows[i as usize].t, i));
     let mut pos = vec![0u32; order.len()];
@@ -970,10 +972,15 @@ fn write(w: &World, dir: &Path) -> Result<u64> {
         let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         Ok(BufWriter::with_capacity(1 << 20, file))
     };
-    let (mut a, mut c) = (create("posts.csv")?, create("posts.cnt.csv")?);
+    let mut a = create("posts.csv")?;
+    let mut c = if toolkit_file {
+        Some(create("posts.cnt.csv")?)
+    } else {
+        None
+    };
     let (ra, rc) = std::thread::scope(|s| {
         let ha = s.spawn(|| accord(&mut a));
-        let rc = cnt(&mut c);
+        let rc = c.as_mut().map_or(Ok(()), cnt);
         (ha.join(), rc)
     });
     ra.map_err(|_| anyhow::anyhow!("the writer thread failed"))?

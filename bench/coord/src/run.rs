@@ -425,6 +425,7 @@ pub fn run(args: &Args) -> Result<()> {
             rows,
             viral: false,
             seed: args.seed,
+            toolkit_file: args.only != Some(Side::Accord),
         })
         .collect();
     if args.viral {
@@ -432,6 +433,7 @@ pub fn run(args: &Args) -> Result<()> {
             rows: args.viral_rows,
             viral: true,
             seed: args.seed,
+            toolkit_file: args.only != Some(Side::Accord),
         });
     }
     let mut all_met = true;
@@ -480,7 +482,7 @@ fn dataset(params: &Params, dir: &Path) -> Result<generate::Summary> {
         && rows == params.rows
         && viral == params.viral
         && dir.join("posts.csv").exists()
-        && dir.join("posts.cnt.csv").exists()
+        && (!params.toolkit_file || dir.join("posts.cnt.csv").exists())
     {
         eprintln!("reusing {}", dir.display());
         return Ok(summary);
