@@ -8,9 +8,11 @@
 //! reported pair always reaches the threshold. With 16 bands of 4 rows a pair at Jaccard
 //! 0.8 is a candidate with probability 0.9998, at 0.9 with probability above 0.999999.
 //!
-//! Before that exact check, a candidate is refused cheaply when the sizes of the two sets
-//! already rule the threshold out. Signatures are not kept: each band is computed when it
-//! is bucketed, so memory holds the sets and one band's keys, 16 bytes per text.
+//! Before that exact check, a candidate is refused cheaply when the sizes of the two sets,
+//! or their 64-bit sketches (a bit per shingle), already rule the threshold out; both are
+//! exact bounds, so they never refuse a pair that reaches it. Signatures are not kept: each
+//! band is computed when it is bucketed, so memory holds the sets, a sketch per text and
+//! one band's keys, 24 bytes per text beyond its set.
 //!
 //! Verified pairs are joined with union-find: a text's group is everything reachable
 //! through verified pairs, so a chain of small edits stays one item. A text with fewer than
@@ -135,6 +137,7 @@ impl Groups {
 pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: usize) -> Vec<u32> {
     let n = sets.len();
     let mut groups = Groups::new(n);
+    let sketches: Vec<u64> = (0..n).map(|i| sketch(sets.get(i))).collect();
     let family = hash_family();
     let mut bucket: Vec<(u64, u32)> = Vec::new();
     for band in 0..BANDS {
@@ -170,9 +173,16 @@ pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: us
                     }
                     tried += 1;
                     let (a, b) = (sets.get(x as usize), sets.get(y as usize));
-                    // A cheap refusal first: sizes too far apart for the threshold.
+                    // Cheap refusals first: sizes too far apart for the threshold, then a
+                    // bound from the sketches.
                     let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
-                    if (small as f64) < threshold * large as f64 {
+                    if (small as f64) < threshold * large as f64
+                        || jaccard_bound(
+                            sketches[x as usize],
+                            sketches[y as usize],
+                            a.len() + b.len(),
+                        ) < threshold
+                    {
                         continue;
                     }
                     if jaccard(a, b) >= threshold {
@@ -184,6 +194,23 @@ pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: us
         }
     }
     groups.roots()
+}
+
+/// 64 bits, one set for each shingle (by a hash of it).
+fn sketch(set: &[u32]) -> u64 {
+    set.iter().fold(0, |acc, &s| {
+        acc | 1 << (u64::from(s).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+    })
+}
+
+/// An upper bound on the Jaccard similarity of two sets of `sizes` elements in all, from
+/// their sketches. A bit set in one sketch only comes from an element of that set only, so
+/// the sets differ in at least `d` = popcount(a ^ b) elements; and Jaccard is
+/// `1 − 2d / (|A| + |B| + d)` for the true `d`, which only falls as `d` grows. The bound
+/// never refuses a pair that reaches the threshold.
+fn jaccard_bound(a: u64, b: u64, sizes: usize) -> f64 {
+    let d = f64::from((a ^ b).count_ones());
+    1.0 - 2.0 * d / (sizes as f64 + d)
 }
 
 /// The multipliers and addends of the MinHash functions.
@@ -320,4 +347,35 @@ pub fn media_groups(hashes: &[[u8; 32]], distance: u32) -> Vec<u32> {
         }
     }
     groups.roots()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sketch_bound_is_never_below_the_exact_jaccard() {
+        let mut state = 7u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let universe = 1 + next() % 60;
+            let mut make = || {
+                let mut v: Vec<u32> = (0..1 + next() % 30)
+                    .map(|_| (next() % universe) as u32)
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let (a, b) = (make(), make());
+            let exact = jaccard(&a, &b);
+            let bound = jaccard_bound(sketch(&a), sketch(&b), a.len() + b.len());
+            assert!(bound + 1e-12 >= exact, "{a:?} {b:?}: {bound} < {exact}");
+        }
+    }
 }
