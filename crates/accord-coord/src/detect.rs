@@ -785,7 +785,7 @@ impl Detector {
             };
             let mut kept: Vec<(u64, f64)> = pairs
                 .iter()
-                .map(|(k, t)| (*k, t.units as f64 / WEIGHT_UNIT, t.episodes))
+                .map(|(k, t)| (k, t.units() as f64 / WEIGHT_UNIT, t.episodes()))
                 .filter(|&(k, w, episodes)| {
                     w >= config.min_weight && overlap(k, episodes) >= config.min_overlap
                 })
@@ -1066,13 +1066,80 @@ fn actions_per_account(sorted: &[Action], n_accounts: usize) -> Vec<u32> {
     count
 }
 
-/// What a pair of accounts adds up to in one behaviour.
+/// What a pair of accounts adds up to in one behaviour, in one word: the number of its
+/// episodes in the top [`EPISODE_BITS`] bits, the sum of their item weights (in units of
+/// 2^-20) below. Both saturate, at a million episodes and 16 million of weight, far beyond
+/// any minimum weight; a word instead of two keeps the largest table of a run (co-acting
+/// pairs) a third smaller.
 #[derive(Clone, Copy, Debug, Default)]
-struct Tally {
-    /// Sum of the item weights of its episodes, in units of 2^-20.
-    units: u64,
-    /// Number of its episodes.
-    episodes: u32,
+struct Tally(u64);
+
+const EPISODE_BITS: u32 = 20;
+const UNITS_MAX: u64 = (1 << (64 - EPISODE_BITS)) - 1;
+const EPISODES_MAX: u64 = (1 << EPISODE_BITS) - 1;
+
+impl Tally {
+    fn units(self) -> u64 {
+        self.0 & UNITS_MAX
+    }
+
+    fn episodes(self) -> u32 {
+        (self.0 >> (64 - EPISODE_BITS)) as u32
+    }
+
+    fn add(&mut self, units: u64, episodes: u64) {
+        let u = (self.units() + units).min(UNITS_MAX);
+        let e = (u64::from(self.episodes()) + episodes).min(EPISODES_MAX);
+        self.0 = (e << (64 - EPISODE_BITS)) | u;
+    }
+}
+
+/// Parts of the pair table, by a hash of the pair: threads fill parts of their own, and
+/// merging them part by part never holds two whole tables at once.
+const PAIR_PARTS: usize = 64;
+
+fn pair_part(pair: u64) -> usize {
+    (pair.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
+}
+
+/// Every co-acting pair of a behaviour and its tally, in [`PAIR_PARTS`] parts.
+struct Pairs {
+    parts: Vec<Map<u64, Tally>>,
+}
+
+impl Pairs {
+    fn new() -> Pairs {
+        Pairs {
+            parts: (0..PAIR_PARTS).map(|_| Map::default()).collect(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.parts.iter().map(HashMap::len).sum()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, Tally)> + '_ {
+        self.parts
+            .iter()
+            .flat_map(|m| m.iter().map(|(&k, &t)| (k, t)))
+    }
+
+    /// Adds `other` in, part by part, freeing each of its parts once added.
+    fn absorb(&mut self, other: Pairs) {
+        for (mine, theirs) in self.parts.iter_mut().zip(other.parts) {
+            let (mut big, small) = if theirs.len() > mine.len() {
+                (theirs, std::mem::take(mine))
+            } else {
+                (std::mem::take(mine), theirs)
+            };
+            for (k, t) in small {
+                big.entry(k)
+                    .or_default()
+                    .add(t.units(), u64::from(t.episodes()));
+            }
+            *mine = big;
+        }
+    }
 }
 
 /// Splits the items into at most `threads` contiguous ranges of about equal pairing work.
@@ -1142,9 +1209,9 @@ fn pair_weights(
     weight_of: &(dyn Fn(usize) -> u64 + Sync),
     pairable: &(dyn Fn(usize) -> bool + Sync),
     window: i64,
-) -> Map<u64, Tally> {
-    let work = |range: std::ops::Range<usize>| -> Map<u64, Tally> {
-        let mut pairs: Map<u64, Tally> = Map::default();
+) -> Pairs {
+    let work = |range: std::ops::Range<usize>| -> Pairs {
+        let mut pairs = Pairs::new();
         let mut scratch: Vec<u64> = Vec::new();
         for i in range {
             if !pairable(i) {
@@ -1167,31 +1234,19 @@ fn pair_weights(
                 scratch.dedup();
                 let w = weight_of(i);
                 for &pair in &scratch {
-                    let t = pairs.entry(pair).or_default();
-                    t.units += w;
-                    t.episodes += 1;
+                    pairs.parts[pair_part(pair)]
+                        .entry(pair)
+                        .or_default()
+                        .add(w, 1);
                 }
             }
         }
         pairs
     };
-    let mut maps = run_ranges(ranges, &work);
-    let mut total = maps.pop().unwrap_or_default();
-    for m in maps {
-        if m.len() > total.len() {
-            let small = std::mem::replace(&mut total, m);
-            for (k, w) in small {
-                let t = total.entry(k).or_default();
-                t.units += w.units;
-                t.episodes += w.episodes;
-            }
-        } else {
-            for (k, w) in m {
-                let t = total.entry(k).or_default();
-                t.units += w.units;
-                t.episodes += w.episodes;
-            }
-        }
+    let mut all = run_ranges(ranges, &work).into_iter();
+    let mut total = all.next().unwrap_or_else(Pairs::new);
+    for more in all {
+        total.absorb(more);
     }
     total
 }
