@@ -307,6 +307,36 @@ impl Lane {
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
+    /// Records post `p` of `account` acting on `value`.
+    fn take(&mut self, post: &Post, account: u32, p: u32, value: Value) {
+        let item = match value {
+            Value::Exact(key, shown) => self.intern(key, account, false, || shown.make(post)).0,
+            Value::Text(key, shingles) => {
+                let (item, fresh) = self.intern(key, account, true, || Shown::Text.make(post));
+                if fresh {
+                    self.sets.push(&shingles);
+                }
+                item
+            }
+            Value::Media(hash) => {
+                let key = u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
+                    ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16])).rotate_left(64);
+                let (item, fresh) = self.intern(key, account, true, || hex(&hash));
+                if fresh {
+                    self.hashes.push(hash);
+                }
+                item
+            }
+        };
+        Action {
+            time: post.time_ms,
+            item,
+            account,
+            post: p,
+        }
+        .write(self.actions.tail());
+    }
+
     /// Bytes held in memory that may move to disk.
     fn spillable(&self) -> usize {
         self.displays.in_memory() + self.actions.in_memory()
@@ -507,6 +537,9 @@ fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Extracted 
     (account, out)
 }
 
+/// A lane and the values it is to take: (post in the batch, value).
+type LaneJob<'a> = (&'a mut Lane, Vec<(u32, Value)>);
+
 /// A post's account key and its values for each lane.
 type Extracted = (u128, Vec<(u8, Value)>);
 
@@ -585,8 +618,61 @@ impl Detector {
                 .map(|p| extract(p, &behaviours, &self.config))
                 .collect()
         };
-        for (post, values) in posts.iter().zip(values) {
-            self.take(post, values);
+        // Accounts and posts in order here; then each lane takes its values, the lanes
+        // side by side (each lane's values in post order, so nothing depends on threads).
+        let mut per_lane: Vec<Vec<(u32, Value)>> = self.lanes.iter().map(|_| Vec::new()).collect();
+        let mut takers: Vec<(u32, u32)> = Vec::with_capacity(posts.len());
+        for (i, (post, (account_key, values))) in posts.iter().zip(values).enumerate() {
+            takers.push(self.take_post(post, account_key));
+            for (lane, value) in values {
+                per_lane[lane as usize].push((i as u32, value));
+            }
+        }
+        let fill = |lane: &mut Lane, values: Vec<(u32, Value)>| {
+            for (i, value) in values {
+                let (account, p) = takers[i as usize];
+                lane.take(&posts[i as usize], account, p, value);
+            }
+        };
+        let busy = per_lane.iter().filter(|v| !v.is_empty()).count();
+        if threads > 1 && busy > 1 {
+            // Lanes dealt to threads, the busiest first, each to the least loaded.
+            let mut jobs: Vec<LaneJob<'_>> = self.lanes.iter_mut().zip(per_lane).collect();
+            jobs.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+            let mut shares: Vec<(usize, Vec<LaneJob<'_>>)> =
+                (0..threads.min(busy)).map(|_| (0, Vec::new())).collect();
+            for job in jobs {
+                if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+                    share.0 += job.1.len();
+                    share.1.push(job);
+                }
+            }
+            let fill = &fill;
+            std::thread::scope(|scope| {
+                let mut shares = shares.into_iter();
+                let mine = shares.next();
+                let handles: Vec<_> = shares
+                    .map(|(_, share)| {
+                        scope.spawn(move || {
+                            for (lane, values) in share {
+                                fill(lane, values);
+                            }
+                        })
+                    })
+                    .collect();
+                for (lane, values) in mine.map(|(_, s)| s).unwrap_or_default() {
+                    fill(lane, values);
+                }
+                for h in handles {
+                    if let Err(e) = h.join() {
+                        std::panic::resume_unwind(e);
+                    }
+                }
+            });
+        } else {
+            for (lane, values) in self.lanes.iter_mut().zip(per_lane) {
+                fill(lane, values);
+            }
         }
         if let Some(dir) = &self.config.spill_dir {
             let held =
@@ -608,7 +694,7 @@ impl Detector {
     }
 
     /// Records one post and its values.
-    fn take(&mut self, post: &Post, (account_key, values): Extracted) {
+    fn take_post(&mut self, post: &Post, account_key: u128) -> (u32, u32) {
         let next = self.accounts.len() as u32;
         let account = *self.account_keys.entry(account_key).or_insert(next);
         if account == next {
@@ -632,36 +718,7 @@ impl Detector {
         log.extend_from_slice(&(post.id.len() as u32).to_le_bytes());
         log.extend_from_slice(post.id.as_bytes());
         log.extend_from_slice(&post.time_ms.to_le_bytes());
-        for (lane, value) in values {
-            let lane = &mut self.lanes[lane as usize];
-            let item = match value {
-                Value::Exact(key, shown) => lane.intern(key, account, false, || shown.make(post)).0,
-                Value::Text(key, shingles) => {
-                    let (item, fresh) = lane.intern(key, account, true, || Shown::Text.make(post));
-                    if fresh {
-                        lane.sets.push(&shingles);
-                    }
-                    item
-                }
-                Value::Media(hash) => {
-                    let key = u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
-                        ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16]))
-                            .rotate_left(64);
-                    let (item, fresh) = lane.intern(key, account, true, || hex(&hash));
-                    if fresh {
-                        lane.hashes.push(hash);
-                    }
-                    item
-                }
-            };
-            Action {
-                time: post.time_ms,
-                item,
-                account,
-                post: p,
-            }
-            .write(lane.actions.tail());
-        }
+        (account, p)
     }
 
     /// The id and time of each post in `wanted`, reading each stretch of the post log

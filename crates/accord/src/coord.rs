@@ -324,9 +324,24 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     bar.set_position(total);
     let posts = detector.posts();
     let read_done = started.elapsed().as_secs_f64();
+    // When each stage began, to tell the time each behaviour took.
+    let mut stages: Vec<(String, Instant)> = Vec::new();
     let detection = detector
-        .finish(&mut |stage| bar.set_message(stage.to_owned()))
+        .finish(&mut |stage| {
+            bar.set_message(stage.to_owned());
+            stages.push((stage.to_owned(), Instant::now()));
+        })
         .context("detection failed")?;
+    stages.push(("end".to_owned(), Instant::now()));
+    let mut behaviour_secs: Vec<(String, f64)> = Vec::new();
+    for w in stages.windows(2) {
+        let name = w[0].0.split(':').next().unwrap_or_default().to_owned();
+        let secs = (w[1].1 - w[0].1).as_secs_f64();
+        match behaviour_secs.last_mut() {
+            Some((last, total)) if *last == name => *total += secs,
+            _ => behaviour_secs.push((name, secs)),
+        }
+    }
     let detect_done = started.elapsed().as_secs_f64();
     bar.set_message("writing");
     std::fs::create_dir_all(&args.out)
@@ -348,7 +363,15 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
         detect_done - read_done,
         started.elapsed().as_secs_f64() - detect_done,
     ];
-    summary(&detection, posts, bad_count, &args.out, started, phases);
+    summary(
+        &detection,
+        posts,
+        bad_count,
+        &args.out,
+        started,
+        phases,
+        &behaviour_secs,
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -418,6 +441,7 @@ fn summary(
     out: &Path,
     started: Instant,
     [read, detect, write]: [f64; 3],
+    behaviour_secs: &[(String, f64)],
 ) {
     use std::fmt::Write as _;
     let mut text = String::new();
@@ -430,19 +454,24 @@ fn summary(
     );
     let _ = writeln!(
         text,
-        "{:<16} {:>10} {:>10} {:>7} {:>10} {:>8}",
-        "behaviour", "actions", "items", "viral", "pairs", "edges"
+        "{:<16} {:>10} {:>10} {:>7} {:>10} {:>8} {:>9}",
+        "behaviour", "actions", "items", "viral", "pairs", "edges", "seconds"
     );
     for b in &d.stats.behaviours {
+        let secs = behaviour_secs
+            .iter()
+            .find(|(name, _)| name == b.behaviour.name())
+            .map_or(0.0, |(_, s)| *s);
         let _ = writeln!(
             text,
-            "{:<16} {:>10} {:>10} {:>7} {:>10} {:>8}",
+            "{:<16} {:>10} {:>10} {:>7} {:>10} {:>8} {:>9.2}",
             b.behaviour.name(),
             b.actions,
             b.items,
             b.viral_items,
             b.pairs,
-            b.edges
+            b.edges,
+            secs
         );
     }
     let _ = writeln!(
