@@ -41,12 +41,14 @@
 //! keeps the pairs at or above the minimum weight, walks again for their evidence, and
 //! finally clusters the accounts ([`crate::cluster`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::path::PathBuf;
 
 use accord_match::normalize;
 
+use crate::batch::{Batch, PostView};
 use crate::cluster::louvain;
 use crate::model::{
     Account, Behaviour, BehaviourStats, Cluster, Detection, Edge, Evidence, Item, Post, PostRef,
@@ -184,8 +186,9 @@ impl Action {
 enum Value {
     /// An item compared exactly: its key and readable value.
     Exact(u128, Shown),
-    /// A text for co-similar-text: key of the normalised text and its shingles.
-    Text(u128, Vec<u32>),
+    /// A text for co-similar-text: key of the normalised text and where its shingles are
+    /// in [`Prepared::shingles`].
+    Text(u128, usize, usize),
     /// An image's PDQ hash.
     Media([u8; 32]),
 }
@@ -193,8 +196,8 @@ enum Value {
 /// How to show an item, made only when needed: most items are acted on by one account
 /// and never shown.
 enum Shown {
-    /// This value.
-    Owned(String),
+    /// This stretch of [`Prepared::owned`].
+    Owned(usize, usize),
     /// The post's text.
     Text,
     /// The reposted post, as `platform:id`.
@@ -204,19 +207,19 @@ enum Shown {
 }
 
 impl Shown {
-    fn make(self, post: &Post) -> String {
-        let target = |t: &Option<String>| {
-            format!(
+    fn make<'a>(&self, post: &PostView<'a>, owned: &'a str) -> Cow<'a, str> {
+        let target = |t: Option<&str>| {
+            Cow::Owned(format!(
                 "{}:{}",
                 post.platform,
-                t.as_deref().unwrap_or_default().trim()
-            )
+                t.unwrap_or_default().trim()
+            ))
         };
-        match self {
-            Shown::Owned(s) => s,
-            Shown::Text => shorten(post.text.as_deref().unwrap_or_default().trim()),
-            Shown::Repost => target(&post.repost_of),
-            Shown::Reply => target(&post.reply_to),
+        match *self {
+            Shown::Owned(start, end) => Cow::Borrowed(owned.get(start..end).unwrap_or_default()),
+            Shown::Text => shorten(post.text.unwrap_or_default().trim()),
+            Shown::Repost => target(post.repost_of),
+            Shown::Reply => target(post.reply_to),
         }
     }
 }
@@ -261,12 +264,12 @@ impl Lane {
 
     /// The item number for `key`, recording `account` and keeping `readable` (made on
     /// demand) when this is the item's second account, or always with `keep_always`.
-    fn intern(
+    fn intern<'a>(
         &mut self,
         key: u128,
         account: u32,
         keep_always: bool,
-        readable: impl FnOnce() -> String,
+        readable: impl FnOnce() -> Cow<'a, str>,
     ) -> (u32, bool) {
         let next = self.first_account.len() as u32;
         let key = [(key >> 64) as u64, key as u64];
@@ -307,21 +310,29 @@ impl Lane {
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    /// Records post `p` of `account` acting on `value`.
-    fn take(&mut self, post: &Post, account: u32, p: u32, value: Value) {
-        let item = match value {
-            Value::Exact(key, shown) => self.intern(key, account, false, || shown.make(post)).0,
-            Value::Text(key, shingles) => {
-                let (item, fresh) = self.intern(key, account, true, || Shown::Text.make(post));
+    /// Records post `i` of `prepared`, number `p` of the run, of `account`, acting on
+    /// `value`.
+    fn take(&mut self, prepared: &Prepared, i: u32, account: u32, p: u32, value: &Value) {
+        let owned = prepared.owned.as_str();
+        let batch = &prepared.batch;
+        let show = |shown: &Shown| match batch.get(i as usize) {
+            Some(post) => shown.make(&post, owned),
+            None => Cow::Borrowed(""),
+        };
+        let item = match *value {
+            Value::Exact(key, ref shown) => self.intern(key, account, false, || show(shown)).0,
+            Value::Text(key, start, end) => {
+                let (item, fresh) = self.intern(key, account, true, || show(&Shown::Text));
                 if fresh {
-                    self.sets.push(&shingles);
+                    self.sets
+                        .push(prepared.shingles.get(start..end).unwrap_or_default());
                 }
                 item
             }
             Value::Media(hash) => {
                 let key = u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
                     ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16])).rotate_left(64);
-                let (item, fresh) = self.intern(key, account, true, || hex(&hash));
+                let (item, fresh) = self.intern(key, account, true, || Cow::Owned(hex(&hash)));
                 if fresh {
                     self.hashes.push(hash);
                 }
@@ -329,7 +340,7 @@ impl Lane {
             }
         };
         Action {
-            time: post.time_ms,
+            time: batch.time_ms(i as usize),
             item,
             account,
             post: p,
@@ -386,15 +397,15 @@ fn key128(parts: &[&str]) -> u128 {
 }
 
 /// Cuts `s` to at most [`DISPLAY_MAX`] bytes on a character boundary.
-fn shorten(s: &str) -> String {
+fn shorten(s: &str) -> Cow<'_, str> {
     if s.len() <= DISPLAY_MAX {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut end = DISPLAY_MAX;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    Cow::Owned(format!("{}…", &s[..end]))
 }
 
 /// The canonical link, or its registrable domain; a value that is not a URL at all is
@@ -461,87 +472,144 @@ fn untracked(url: String) -> String {
     }
 }
 
-/// The values a post contributes to each lane, in lane order.
-fn extract(post: &Post, behaviours: &[Behaviour], config: &Config) -> Extracted {
-    let account = key128(&[&post.platform, &post.account]);
-    let mut out = Vec::new();
-    for (lane, &behaviour) in behaviours.iter().enumerate() {
-        let lane = lane as u8;
-        let original = post.repost_of.is_none();
-        match behaviour {
-            Behaviour::CoLink if original => {
-                let mut seen: Vec<String> = Vec::new();
-                for raw in &post.urls {
-                    if let Some(l) = link(raw, config.link_domain)
-                        && !seen.contains(&l)
-                    {
-                        seen.push(l);
-                    }
-                }
-                for l in seen {
-                    out.push((lane, Value::Exact(key128(&[&l]), Shown::Owned(l))));
-                }
-            }
-            Behaviour::CoText if original => {
-                if let Some(t) = post.text.as_deref()
-                    && let Some(n) = text::normalize(t)
-                {
-                    out.push((lane, Value::Exact(key128(&[&n]), Shown::Text)));
-                }
-            }
-            Behaviour::CoSimilarText if original => {
-                if let Some(t) = post.text.as_deref()
-                    && let Some(n) = text::normalize(t)
-                {
-                    let shingles = text::shingles(&n, config.shingle);
-                    out.push((lane, Value::Text(key128(&[&n]), shingles)));
-                }
-            }
-            Behaviour::CoMedia if original => {
-                let mut seen: Vec<[u8; 32]> = Vec::new();
-                for h in &post.media {
-                    if !seen.contains(h) {
-                        seen.push(*h);
-                        out.push((lane, Value::Media(*h)));
-                    }
-                }
-            }
-            Behaviour::CoRepost => {
-                if let Some(target) = post.repost_of.as_deref().map(str::trim)
-                    && !target.is_empty()
-                {
-                    out.push((
-                        lane,
-                        Value::Exact(key128(&[&post.platform, target]), Shown::Repost),
-                    ));
-                }
-            }
-            Behaviour::CoReply => {
-                if let Some(target) = post.reply_to.as_deref().map(str::trim)
-                    && !target.is_empty()
-                {
-                    out.push((
-                        lane,
-                        Value::Exact(key128(&[&post.platform, target]), Shown::Reply),
-                    ));
-                }
-            }
-            Behaviour::CoHashtag if original => {
-                if let Some(set) = text::hashtag_set(&post.hashtags) {
-                    out.push((lane, Value::Exact(key128(&[&set]), Shown::Owned(set))));
-                }
-            }
-            _ => {}
-        }
+/// Posts made ready for [`Detector::take`]: their account keys and, per behaviour, the
+/// items they act on, normalised and hashed. Making them is most of the work of taking a
+/// post and needs nothing from the detector but its configuration, so it is done by a
+/// [`Preparer`] on any thread, side by side, while the detector takes what is ready in
+/// order.
+pub struct Prepared {
+    /// The behaviours the values are for, in lane order.
+    behaviours: Vec<Behaviour>,
+    batch: Batch,
+    /// Each post's account key.
+    accounts: Vec<u128>,
+    /// Per lane: (post in the batch, value).
+    lanes: Vec<Vec<(u32, Value)>>,
+    /// Readable values made here (canonical links, hashtag sets), end to end.
+    owned: String,
+    /// Shingles of the texts, end to end.
+    shingles: Vec<u32>,
+}
+
+impl Prepared {
+    /// The posts.
+    #[must_use]
+    pub fn batch(&self) -> &Batch {
+        &self.batch
     }
-    (account, out)
+}
+
+/// Makes [`Prepared`] posts for a detector; see [`Detector::preparer`].
+#[derive(Clone, Debug)]
+pub struct Preparer {
+    config: Config,
+}
+
+impl Preparer {
+    /// Normalises and hashes the posts of `batch` for each behaviour.
+    #[must_use]
+    pub fn prepare(&self, batch: Batch) -> Prepared {
+        let behaviours = &self.config.behaviours;
+        let mut out = Prepared {
+            behaviours: behaviours.clone(),
+            accounts: Vec::with_capacity(batch.len()),
+            lanes: behaviours.iter().map(|_| Vec::new()).collect(),
+            owned: String::new(),
+            shingles: Vec::new(),
+            batch: Batch::new(),
+        };
+        let mut seen_links: Vec<(usize, usize)> = Vec::new();
+        let mut seen_media: Vec<[u8; 32]> = Vec::new();
+        for (i, post) in batch.iter().enumerate() {
+            let i = i as u32;
+            out.accounts.push(key128(&[post.platform, post.account]));
+            let original = post.repost_of.is_none();
+            for (lane, &behaviour) in behaviours.iter().enumerate() {
+                let values = &mut out.lanes[lane];
+                match behaviour {
+                    Behaviour::CoLink if original => {
+                        seen_links.clear();
+                        for raw in post.urls {
+                            let Some(l) = link(raw, self.config.link_domain) else {
+                                continue;
+                            };
+                            let owned = &out.owned;
+                            if seen_links.iter().any(|&(a, b)| owned.get(a..b) == Some(&l)) {
+                                continue;
+                            }
+                            let start = out.owned.len();
+                            out.owned.push_str(&l);
+                            let end = out.owned.len();
+                            seen_links.push((start, end));
+                            values.push((i, Value::Exact(key128(&[&l]), Shown::Owned(start, end))));
+                        }
+                    }
+                    Behaviour::CoText if original => {
+                        if let Some(t) = post.text
+                            && let Some(n) = text::normalize(t)
+                        {
+                            values.push((i, Value::Exact(key128(&[&n]), Shown::Text)));
+                        }
+                    }
+                    Behaviour::CoSimilarText if original => {
+                        if let Some(t) = post.text
+                            && let Some(n) = text::normalize(t)
+                        {
+                            let start = out.shingles.len();
+                            out.shingles.extend(text::shingles(&n, self.config.shingle));
+                            let end = out.shingles.len();
+                            values.push((i, Value::Text(key128(&[&n]), start, end)));
+                        }
+                    }
+                    Behaviour::CoMedia if original => {
+                        seen_media.clear();
+                        for h in post.media {
+                            if !seen_media.contains(h) {
+                                seen_media.push(*h);
+                                values.push((i, Value::Media(*h)));
+                            }
+                        }
+                    }
+                    Behaviour::CoRepost => {
+                        if let Some(target) = post.repost_of.map(str::trim)
+                            && !target.is_empty()
+                        {
+                            values.push((
+                                i,
+                                Value::Exact(key128(&[post.platform, target]), Shown::Repost),
+                            ));
+                        }
+                    }
+                    Behaviour::CoReply => {
+                        if let Some(target) = post.reply_to.map(str::trim)
+                            && !target.is_empty()
+                        {
+                            values.push((
+                                i,
+                                Value::Exact(key128(&[post.platform, target]), Shown::Reply),
+                            ));
+                        }
+                    }
+                    Behaviour::CoHashtag if original => {
+                        if let Some(set) = text::hashtag_set(post.hashtags) {
+                            let start = out.owned.len();
+                            out.owned.push_str(&set);
+                            let end = out.owned.len();
+                            values
+                                .push((i, Value::Exact(key128(&[&set]), Shown::Owned(start, end))));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.batch = batch;
+        out
+    }
 }
 
 /// A lane and the values it is to take: (post in the batch, value).
 type LaneJob<'a> = (&'a mut Lane, Vec<(u32, Value)>);
-
-/// A post's account key and its values for each lane.
-type Extracted = (u128, Vec<(u8, Value)>);
 
 impl Detector {
     /// A detector for `config`. Behaviours listed twice are detected once.
@@ -577,61 +645,87 @@ impl Detector {
         self.posts
     }
 
+    /// What makes posts ready for [`Detector::take`], on any thread.
+    #[must_use]
+    pub fn preparer(&self) -> Preparer {
+        Preparer {
+            config: self.config.clone(),
+        }
+    }
+
     /// Takes a batch of posts. Posts may come in any order of time.
     ///
     /// With a [`Config::spill_dir`], what is gathered moves there once more than
     /// [`Config::memory`] bytes of it are held. Should that fail (a full disk), the posts
     /// from then on are not taken and [`Detector::finish`] reports the failure.
     pub fn add(&mut self, posts: &[Post]) {
-        if self.failed.is_some() {
-            return;
-        }
-        let behaviours = self.config.behaviours.clone();
         let threads = self.config.threads;
-        let values: Vec<Extracted> = if threads > 1 && posts.len() >= PARALLEL_MIN {
+        let preparer = self.preparer();
+        if threads > 1 && posts.len() >= PARALLEL_MIN {
             let chunk = posts.len().div_ceil(threads);
-            let config = &self.config;
-            let behaviours = &behaviours;
-            std::thread::scope(|scope| {
+            let preparer = &preparer;
+            let prepared: Vec<Prepared> = std::thread::scope(|scope| {
                 let handles: Vec<_> = posts
                     .chunks(chunk)
                     .map(|part| {
                         scope.spawn(move || {
-                            part.iter()
-                                .map(|p| extract(p, behaviours, config))
-                                .collect::<Vec<_>>()
+                            let mut batch = Batch::new();
+                            for p in part {
+                                batch.push(p);
+                            }
+                            preparer.prepare(batch)
                         })
                     })
                     .collect();
-                let mut all = Vec::with_capacity(posts.len());
-                for h in handles {
-                    match h.join() {
-                        Ok(part) => all.extend(part),
-                        Err(e) => std::panic::resume_unwind(e),
-                    }
-                }
-                all
-            })
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            for p in prepared {
+                self.take(p);
+            }
         } else {
-            posts
-                .iter()
-                .map(|p| extract(p, &behaviours, &self.config))
-                .collect()
-        };
+            let mut batch = Batch::new();
+            for p in posts {
+                batch.push(p);
+            }
+            self.take(preparer.prepare(batch));
+        }
+    }
+
+    /// Takes a batch of posts (see [`Detector::add`]).
+    pub fn add_batch(&mut self, batch: Batch) {
+        let prepared = self.preparer().prepare(batch);
+        self.take(prepared);
+    }
+
+    /// Takes posts made ready by a [`Preparer`] (see [`Detector::add`]); batches are taken
+    /// in the order given. Posts prepared for other behaviours are prepared again.
+    pub fn take(&mut self, prepared: Prepared) {
+        if self.failed.is_some() {
+            return;
+        }
+        let mut prepared = prepared;
+        if prepared.behaviours != self.config.behaviours {
+            let batch = std::mem::take(&mut prepared.batch);
+            prepared = self.preparer().prepare(batch);
+        }
+        let threads = self.config.threads;
+        let per_lane = std::mem::take(&mut prepared.lanes);
         // Accounts and posts in order here; then each lane takes its values, the lanes
         // side by side (each lane's values in post order, so nothing depends on threads).
-        let mut per_lane: Vec<Vec<(u32, Value)>> = self.lanes.iter().map(|_| Vec::new()).collect();
-        let mut takers: Vec<(u32, u32)> = Vec::with_capacity(posts.len());
-        for (i, (post, (account_key, values))) in posts.iter().zip(values).enumerate() {
-            takers.push(self.take_post(post, account_key));
-            for (lane, value) in values {
-                per_lane[lane as usize].push((i as u32, value));
-            }
+        let mut takers: Vec<(u32, u32)> = Vec::with_capacity(prepared.batch.len());
+        for (i, &key) in prepared.accounts.iter().enumerate() {
+            let (platform, account, id, time_ms) = prepared.batch.basics(i);
+            takers.push(self.take_post(platform, account, id, time_ms, key));
         }
+        let prepared = &prepared;
+        let takers = &takers;
         let fill = |lane: &mut Lane, values: Vec<(u32, Value)>| {
-            for (i, value) in values {
-                let (account, p) = takers[i as usize];
-                lane.take(&posts[i as usize], account, p, value);
+            for (i, value) in &values {
+                let (account, p) = takers[*i as usize];
+                lane.take(prepared, *i, account, p, value);
             }
         };
         let busy = per_lane.iter().filter(|v| !v.is_empty()).count();
@@ -693,20 +787,27 @@ impl Detector {
         }
     }
 
-    /// Records one post and its values.
-    fn take_post(&mut self, post: &Post, account_key: u128) -> (u32, u32) {
+    /// Records one post.
+    fn take_post(
+        &mut self,
+        platform: &str,
+        account_id: &str,
+        id: &str,
+        time_ms: i64,
+        account_key: u128,
+    ) -> (u32, u32) {
         let next = self.accounts.len() as u32;
         let account = *self.account_keys.entry(account_key).or_insert(next);
         if account == next {
             // The platform is kept free of the separator so that the key splits back.
-            let mut key = String::with_capacity(post.platform.len() + post.account.len() + 1);
+            let mut key = String::with_capacity(platform.len() + account_id.len() + 1);
             key.extend(
-                post.platform
+                platform
                     .chars()
                     .map(|c| if c == '\u{1f}' { ' ' } else { c }),
             );
             key.push('\u{1f}');
-            key.push_str(&post.account);
+            key.push_str(account_id);
             self.accounts.push(key.into_boxed_str());
         }
         let p = self.posts as u32;
@@ -715,9 +816,9 @@ impl Detector {
         }
         self.posts += 1;
         let log = self.post_log.tail();
-        log.extend_from_slice(&(post.id.len() as u32).to_le_bytes());
-        log.extend_from_slice(post.id.as_bytes());
-        log.extend_from_slice(&post.time_ms.to_le_bytes());
+        log.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        log.extend_from_slice(id.as_bytes());
+        log.extend_from_slice(&time_ms.to_le_bytes());
         (account, p)
     }
 

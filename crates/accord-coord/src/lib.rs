@@ -8,6 +8,7 @@
 //! This crate is pure: it reads input files it is pointed at and writes outputs to
 //! writers it is handed, but knows nothing of HTTP, storage or the exchange.
 
+pub mod batch;
 pub mod cluster;
 pub mod detect;
 pub mod input;
@@ -17,5 +18,6 @@ pub mod similar;
 mod spill;
 pub mod text;
 
-pub use detect::{Config, DetectError, Detector};
+pub use batch::{Batch, PostView};
+pub use detect::{Config, DetectError, Detector, Prepared, Preparer};
 pub use model::{Behaviour, Detection, Post};

@@ -109,10 +109,11 @@ pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 /// lower case, leading `#` removed and put back, sorted, duplicates dropped), or `None`
 /// for a post without hashtags.
 #[must_use]
-pub fn hashtag_set(tags: &[String]) -> Option<String> {
+pub fn hashtag_set<S: AsRef<str>>(tags: impl IntoIterator<Item = S>) -> Option<String> {
+    let tags: Vec<S> = tags.into_iter().collect();
     let mut folded: Vec<String> = tags
         .iter()
-        .flat_map(|t| t.split([',', ' ', '\t']))
+        .flat_map(|t| t.as_ref().split([',', ' ', '\t']))
         .map(|t| t.trim().trim_start_matches('#'))
         .filter(|t| !t.is_empty())
         .map(|t| {

@@ -2,11 +2,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
 use std::time::Instant;
 
-use accord_coord::input::{BadRow, Fields, Format, ReadOptions, Reader};
-use accord_coord::model::{Behaviour, Detection, Post};
+use accord_coord::input::{BadRow, Fields, Format, Parallel, ReadOptions, Reader, read_parallel};
+use accord_coord::model::{Behaviour, Detection};
 use accord_coord::output::StixOptions;
 use accord_coord::{Config, Detector};
 use accord_stix::{Clock, StixId, SystemClock, Tlp};
@@ -259,8 +258,6 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let options = ReadOptions {
         platform: args.platform.clone(),
         fields: fields(&behaviours),
-        // One reading thread measured fastest on two cores: the others normalise.
-        threads: 1,
     };
     // Open every file first, so a missing file or column fails before any work.
     let mut readers = Vec::new();
@@ -285,42 +282,31 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let mut detector = Detector::new(config.clone());
     let mut bad: Vec<BadRow> = Vec::new();
     let mut bad_count = 0u64;
-    // One thread reads and parses; this one normalises and indexes (with helpers).
-    let (tx, rx) = mpsc::sync_channel::<(Vec<Post>, Vec<BadRow>, u64)>(2);
-    let reading = std::thread::spawn(move || -> anyhow::Result<()> {
-        let mut done_before = 0u64;
-        for mut reader in readers {
-            loop {
-                let mut posts = Vec::with_capacity(BATCH);
-                let mut bad = Vec::new();
-                let more = reader.read_batch(BATCH, &mut posts, &mut bad)?;
-                let position = done_before + reader.position();
-                if tx.send((posts, bad, position)).is_err() {
-                    return Ok(());
+    // Every thread reads, parses and normalises pieces of the input; whichever is free
+    // hands them to the detector in order.
+    let preparer = detector.preparer();
+    let parallel = Parallel {
+        threads,
+        ..Parallel::default()
+    };
+    read_parallel(
+        readers,
+        &parallel,
+        &|batch| preparer.prepare(batch),
+        &mut |prepared, rows, position| {
+            detector.take(prepared);
+            for row in rows {
+                bad_count += 1;
+                if bad_count <= SHOWN_BAD {
+                    bar.suspend(|| {
+                        eprintln!("skipped {}:{}: {}", row.file, row.line, row.reason);
+                    });
                 }
-                if !more {
-                    break;
-                }
+                bad.push(row);
             }
-            done_before += reader.len();
-        }
-        Ok(())
-    });
-    for (posts, rows, position) in rx {
-        detector.add(&posts);
-        for row in rows {
-            bad_count += 1;
-            if bad_count <= SHOWN_BAD {
-                bar.suspend(|| eprintln!("skipped {}:{}: {}", row.file, row.line, row.reason));
-            }
-            bad.push(row);
-        }
-        bar.set_position(position);
-    }
-    match reading.join() {
-        Ok(result) => result?,
-        Err(_) => bail!("the reading thread failed"),
-    }
+            bar.set_position(position);
+        },
+    )?;
     bar.set_position(total);
     let posts = detector.posts();
     let read_done = started.elapsed().as_secs_f64();
@@ -402,8 +388,6 @@ fn stix_options(args: &DetectArgs) -> anyhow::Result<StixOptions> {
     Ok(options)
 }
 
-/// Posts per batch between the reading thread and the detector.
-const BATCH: usize = 32_768;
 /// Bad rows printed on the terminal; the rest go to the file only.
 const SHOWN_BAD: u64 = 20;
 

@@ -21,56 +21,54 @@ pub(super) fn utf8<'a>(bytes: &'a [u8], column: &str) -> Result<&'a str, String>
 }
 
 /// A required id (account, post): trimmed, not empty.
-pub(super) fn required(cell: Option<&str>, column: &str) -> Result<String, String> {
+pub(super) fn required<'a>(cell: Option<&'a str>, column: &str) -> Result<&'a str, String> {
     match cell {
         None => Err(format!("{column} is missing")),
         Some(s) => match s.trim() {
             "" => Err(format!("{column} is empty")),
-            t => Ok(t.to_owned()),
+            t => Ok(t),
         },
     }
 }
 
 /// An optional id (repost, reply, platform): trimmed, `None` when empty.
-pub(super) fn optional(cell: &str) -> Option<String> {
+pub(super) fn optional(cell: &str) -> Option<&str> {
     match cell.trim() {
         "" => None,
-        t => Some(t.to_owned()),
+        t => Some(t),
     }
 }
 
 /// A post's text, as written, `None` when empty or only white space.
-pub(super) fn text(cell: &str) -> Option<String> {
+pub(super) fn text(cell: &str) -> Option<&str> {
     if cell.trim().is_empty() {
         None
     } else {
-        Some(cell.to_owned())
+        Some(cell)
     }
 }
 
 /// Links: separated by white space (a link has none of its own).
-pub(super) fn urls(cell: &str, out: &mut Vec<String>) {
-    out.extend(cell.split_whitespace().map(str::to_owned));
+pub(super) fn urls(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split_whitespace()
 }
 
 /// Hashtags: separated by white space or commas, kept as written (with or without `#`;
 /// the engine folds case and the `#`). A lone `#` is no hashtag.
-pub(super) fn hashtags(cell: &str, out: &mut Vec<String>) {
-    out.extend(
-        cell.split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|t| !t.trim_start_matches('#').is_empty())
-            .map(str::to_owned),
-    );
+pub(super) fn hashtags(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.trim_start_matches('#').is_empty())
 }
 
-/// PDQ hashes: 64 hexadecimal digits each, separated by white space or commas.
-pub(super) fn media(cell: &str, out: &mut Vec<[u8; 32]>) -> Result<(), String> {
+/// PDQ hashes: 64 hexadecimal digits each, separated by white space or commas, each
+/// handed to `out`.
+pub(super) fn media(cell: &str, mut out: impl FnMut([u8; 32])) -> Result<(), String> {
     for h in cell.split(|c: char| c == ',' || c.is_whitespace()) {
         if h.is_empty() {
             continue;
         }
         match pdq(h) {
-            Some(bytes) => out.push(bytes),
+            Some(bytes) => out(bytes),
             None => {
                 return Err(format!(
                     "{MEDIA} {} is not a PDQ hash (64 hexadecimal digits)",

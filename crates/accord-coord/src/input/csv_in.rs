@@ -17,7 +17,7 @@ use super::cell::{
     self, ACCOUNT, HASHTAGS, MEDIA, PLATFORM, POST, REPLY, REPOST, TEXT, TIME, URLS,
 };
 use super::{BadRow, CNT_HEADER, Fields, Format, InputError, ReadOptions};
-use crate::model::Post;
+use crate::batch::{Batch, Row};
 
 /// How to read the header of a CSV file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,18 +47,15 @@ struct Columns {
 pub(super) struct CsvSource {
     records: Records,
     file: String,
-    layout: Layout,
+    layout: Arc<Layout>,
     count: Arc<AtomicU64>,
     done: bool,
-    /// Threads turning records into posts.
-    threads: usize,
-    /// Records read for the threads: their fields end to end, and per record its line
-    /// and the end of each field.
-    held: Held,
+    /// Cutting the rest of the file into chunks (see [`CsvSource::next_chunk`]).
+    chunks: Option<Chunker>,
 }
 
 /// How a record becomes a post; shared by the threads that do it.
-struct Layout {
+pub(super) struct Layout {
     format: Format,
     columns: Columns,
     /// Fields every record must have.
@@ -66,18 +63,18 @@ struct Layout {
     platform: String,
 }
 
-/// Records copied out of [`Records`] so that several threads can turn them into posts.
-#[derive(Default)]
-struct Held {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-    /// Per record: line, its range in `bytes`, and its range in `ends` (which count
-    /// from the record's start).
-    records: Vec<(u64, std::ops::Range<usize>, std::ops::Range<usize>)>,
+/// State of cutting a file into chunks at record boundaries.
+struct Chunker {
+    /// Bytes read and not yet handed out.
+    pending: Vec<u8>,
+    eof: bool,
+    /// Whether the last chunk (empty, if need be) was handed out.
+    finished: bool,
+    /// Whether the next chunk is the file's first.
+    first: bool,
+    /// Quotes in the chunks handed out.
+    quotes: usize,
 }
-
-/// Below this many records a batch is turned into posts on the calling thread.
-const PARALLEL_MIN: usize = 4096;
 
 impl CsvSource {
     pub(super) fn open(
@@ -132,16 +129,15 @@ impl CsvSource {
         Ok(CsvSource {
             records,
             file: file.to_owned(),
-            layout: Layout {
+            layout: Arc::new(Layout {
                 format,
                 columns,
                 width,
                 platform: options.platform.clone(),
-            },
+            }),
             count,
             done: false,
-            threads: options.threads.max(1),
-            held: Held::default(),
+            chunks: None,
         })
     }
 
@@ -156,27 +152,23 @@ impl CsvSource {
     pub(super) fn read_batch(
         &mut self,
         max: usize,
-        posts: &mut Vec<Post>,
+        batch: &mut Batch,
         bad: &mut Vec<BadRow>,
     ) -> Result<bool, InputError> {
-        if self.done {
+        if self.done || self.chunks.is_some() {
             return Ok(false);
-        }
-        if self.threads > 1 && max >= PARALLEL_MIN {
-            return self.read_batch_parallel(max, posts, bad);
         }
         for _ in 0..max {
             if !self.next_record()? {
                 return Ok(false);
             }
             let record = self.records.view();
-            match self.layout.post(&record) {
-                Ok(p) => posts.push(p),
-                Err(reason) => bad.push(BadRow {
+            if let Err(reason) = self.layout.push(&record, batch) {
+                bad.push(BadRow {
                     file: self.file.clone(),
                     line: self.records.line,
                     reason,
-                }),
+                });
             }
         }
         Ok(true)
@@ -200,80 +192,307 @@ impl CsvSource {
         }
     }
 
-    /// Reads up to `max` records on this thread, then turns them into posts on every
-    /// thread, keeping their order.
-    fn read_batch_parallel(
-        &mut self,
-        max: usize,
-        posts: &mut Vec<Post>,
-        bad: &mut Vec<BadRow>,
-    ) -> Result<bool, InputError> {
-        let mut held = std::mem::take(&mut self.held);
-        held.bytes.clear();
-        held.ends.clear();
-        held.records.clear();
-        let mut more = true;
-        while held.records.len() < max {
-            match self.next_record() {
-                Ok(true) => {}
-                Ok(false) => {
-                    more = false;
-                    break;
-                }
-                Err(e) => {
-                    self.held = held;
-                    return Err(e);
-                }
-            }
-            let r = self.records.view();
-            let (b, e) = (held.bytes.len(), held.ends.len());
-            held.bytes.extend_from_slice(r.all());
-            held.ends.extend_from_slice(r.ends);
-            held.records
-                .push((self.records.line, b..held.bytes.len(), e..held.ends.len()));
+    /// The next stretch of the file, about `target` bytes cut after a line end, for
+    /// [`Chunk::parse`] on any thread; `None` once the file is all handed out. The last
+    /// chunk has `last` set (and may be empty). Records are read either this way or by
+    /// [`CsvSource::read_batch`], not both.
+    ///
+    /// A chunk is cut only after a `\n` preceded by an even number of quotes since the
+    /// header, which in well-formed CSV is the end of a record. In a file with a stray
+    /// quote it may not be: parsing then finds the chunk ending inside a record and says
+    /// where that record starts ([`Tail::Partial`]), and whoever takes the chunks in
+    /// order parses that rest again with the next chunk. Every cut is so checked; none is
+    /// trusted.
+    pub(super) fn next_chunk(&mut self, target: usize) -> Result<Option<Chunk>, InputError> {
+        if self.done && self.chunks.is_none() {
+            return Ok(None);
         }
-        let chunk = held.records.len().div_ceil(self.threads).max(1);
-        let layout = &self.layout;
-        let held_ref = &held;
-        let results: Vec<Vec<Result<Post, String>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = held_ref
-                .records
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(_, b, e)| layout.post(&held_ref.view(b, e)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| vec![Err("could not be read".to_owned())])
-                })
-                .collect()
+        if self.chunks.is_none() {
+            // Whatever the header left in the buffer comes first.
+            self.chunks = Some(Chunker {
+                pending: self.records.rest().to_vec(),
+                eof: self.records.eof,
+                finished: false,
+                first: true,
+                quotes: 0,
+            });
+        }
+        let Some(chunker) = self.chunks.as_mut() else {
+            return Ok(None);
+        };
+        if chunker.finished {
+            return Ok(None);
+        }
+        let target = target.max(1);
+        let mut scanned = 0usize;
+        let mut quotes = chunker.quotes;
+        let cut = loop {
+            // Each byte is looked at once, the quotes before it counted.
+            if let Some(at) = find_cut(&chunker.pending, &mut scanned, &mut quotes, target) {
+                break Some(at);
+            }
+            if chunker.eof {
+                break None;
+            }
+            if chunker.pending.len() >= target.saturating_mul(8).max(1 << 26) {
+                // No record end in sight: hand it all out, to be parsed in order.
+                break Some(chunker.pending.len());
+            }
+            let want = target
+                .saturating_sub(chunker.pending.len())
+                .max(target.min(1 << 16));
+            let old = chunker.pending.len();
+            chunker.pending.resize(old + want, 0);
+            let got = loop {
+                match self.records.input.read(&mut chunker.pending[old..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(source) => {
+                        chunker.pending.truncate(old);
+                        chunker.finished = true;
+                        self.done = true;
+                        return Err(InputError::Read {
+                            file: self.file.clone(),
+                            source,
+                        });
+                    }
+                }
+            };
+            chunker.pending.truncate(old + got);
+            if got == 0 {
+                chunker.eof = true;
+            }
+        };
+        let first = std::mem::replace(&mut chunker.first, false);
+        let bytes = match cut {
+            Some(at) => {
+                // The bytes after the cut are looked at again for the next chunk.
+                chunker.quotes = quotes;
+                let rest = chunker.pending.split_off(at);
+                std::mem::replace(&mut chunker.pending, rest)
+            }
+            None => {
+                chunker.finished = true;
+                self.done = true;
+                std::mem::take(&mut chunker.pending)
+            }
+        };
+        Ok(Some(Chunk {
+            layout: Arc::clone(&self.layout),
+            file: Arc::from(self.file.as_str()),
+            first_line: first.then(|| self.records.line_after()),
+            bytes,
+            last: cut.is_none(),
+        }))
+    }
+}
+
+/// The first place at or after `target` to cut `bytes`: just after a `\n` preceded by
+/// an even number of quotes. Looks at `bytes[*scanned..]` only, `quotes` being the count
+/// before that; both are left at the cut (or at the end, if there is none).
+fn find_cut(bytes: &[u8], scanned: &mut usize, quotes: &mut usize, target: usize) -> Option<usize> {
+    let from = *scanned;
+    for at in memchr::memchr2_iter(b'"', b'\n', bytes.get(from..).unwrap_or_default()) {
+        let at = from + at;
+        if bytes[at] == b'"' {
+            *quotes += 1;
+        } else if (*quotes).is_multiple_of(2) && at + 1 >= target {
+            *scanned = at + 1;
+            return Some(at + 1);
+        }
+    }
+    *scanned = bytes.len();
+    None
+}
+
+/// A stretch of a CSV file starting at a record boundary (as far as can be told; see
+/// [`CsvSource::next_chunk`]).
+pub(super) struct Chunk {
+    layout: Arc<Layout>,
+    file: Arc<str>,
+    /// For a file's first chunk: the line its first byte is on.
+    pub(super) first_line: Option<u64>,
+    pub(super) bytes: Vec<u8>,
+    /// Whether the file ends with this chunk.
+    pub(super) last: bool,
+}
+
+/// How a chunk ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tail {
+    /// At the end of a record (or of the file).
+    Clean,
+    /// Inside a record, which starts at byte `at`, on line `line` of the chunk (counted
+    /// from 0): it and the rest of the chunk must be parsed again before the next chunk.
+    Partial { at: usize, line: u64 },
+}
+
+/// A chunk turned into posts.
+pub(super) struct Parsed {
+    /// Bad rows, their lines counted from 0 at the chunk's first byte.
+    pub(super) bad: Vec<BadRow>,
+    /// Line ends in the chunk.
+    pub(super) newlines: u64,
+    pub(super) tail: Tail,
+}
+
+impl Chunk {
+    /// Parses the chunk's records into `batch`.
+    pub(super) fn parse(&self, batch: &mut Batch) -> Parsed {
+        parse_chunk(&self.layout, &self.file, &self.bytes, self.last, batch)
+    }
+
+    /// Parses `before` (the unfinished end of the chunks before) and this chunk as one
+    /// chunk, which it becomes.
+    pub(super) fn parse_after(&mut self, before: &[u8], batch: &mut Batch) -> Parsed {
+        let mut bytes = Vec::with_capacity(before.len() + self.bytes.len());
+        bytes.extend_from_slice(before);
+        bytes.extend_from_slice(&self.bytes);
+        self.bytes = bytes;
+        self.parse(batch)
+    }
+}
+
+/// Parses the records of `bytes` into `batch`, `bytes` starting at the start of a
+/// record; the end of the file follows them when `last`.
+///
+/// A line without quotes or carriage returns (but for a `\r\n` ending) is split at its
+/// commas here, which is several times faster than `csv-core` and gives the same fields;
+/// every other record goes through `csv-core`.
+fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mut Batch) -> Parsed {
+    let mut core = csv_core::Reader::new();
+    let mut fields = vec![0u8; 1 << 12];
+    let mut ends = vec![0usize; 64];
+    let mut bad = Vec::new();
+    let mut pos = 0usize;
+    // Line ends consumed so far.
+    let mut line = 0u64;
+    loop {
+        // Line ends before the record, counted here (csv-core skips them silently).
+        while let Some(&b) = bytes.get(pos) {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            pos += 1;
+        }
+        let (start, start_line) = (pos, line);
+        if pos == bytes.len() {
+            return Parsed {
+                bad,
+                newlines: line,
+                tail: Tail::Clean,
+            };
+        }
+        let rest = bytes.get(pos..).unwrap_or_default();
+        let plain = memchr::memchr(b'\n', rest).and_then(|nl| {
+            let body = &rest[..nl];
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            memchr::memchr2(b'"', b'\r', body)
+                .is_none()
+                .then_some((body, nl + 1))
         });
-        let lines = held.records.iter().map(|(line, _, _)| *line);
-        for (result, line) in results.into_iter().flatten().zip(lines) {
-            match result {
-                Ok(p) => posts.push(p),
-                Err(reason) => bad.push(BadRow {
-                    file: self.file.clone(),
-                    line,
-                    reason,
-                }),
+        let result = if let Some((body, used)) = plain {
+            ends.clear();
+            ends.extend(memchr::memchr_iter(b',', body));
+            ends.push(body.len());
+            pos += used;
+            line += 1;
+            let view = View {
+                bytes: body,
+                ends: &ends,
+                gap: 1,
+            };
+            layout.push(&view, batch)
+        } else {
+            if ends.len() < 64 {
+                ends.resize(64, 0);
             }
+            let (mut out, mut nends) = (0usize, 0usize);
+            let lines_before = core.line();
+            loop {
+                let input = bytes.get(pos..).unwrap_or_default();
+                let (result, nin, nout, nend) = core.read_record(
+                    input,
+                    fields.get_mut(out..).unwrap_or_default(),
+                    ends.get_mut(nends..).unwrap_or_default(),
+                );
+                pos += nin;
+                out += nout;
+                nends += nend;
+                match result {
+                    // The end of the file is told to csv-core by empty input.
+                    ReadRecordResult::InputEmpty if input.is_empty() => {
+                        return Parsed {
+                            bad,
+                            newlines: line,
+                            tail: Tail::Clean,
+                        };
+                    }
+                    ReadRecordResult::InputEmpty if !last => {
+                        let tail = Tail::Partial {
+                            at: start,
+                            line: start_line,
+                        };
+                        return Parsed {
+                            bad,
+                            newlines: line,
+                            tail,
+                        };
+                    }
+                    ReadRecordResult::InputEmpty => {}
+                    ReadRecordResult::OutputFull => {
+                        let n = fields.len() * 2;
+                        fields.resize(n, 0);
+                    }
+                    ReadRecordResult::OutputEndsFull => {
+                        let n = ends.len() * 2;
+                        ends.resize(n, 0);
+                    }
+                    ReadRecordResult::Record => break,
+                    ReadRecordResult::End => {
+                        return Parsed {
+                            bad,
+                            newlines: line,
+                            tail: Tail::Clean,
+                        };
+                    }
+                }
+            }
+            line += core.line() - lines_before;
+            let record_ends = ends.get(..nends).unwrap_or_default();
+            let end = record_ends.last().copied().unwrap_or(0);
+            let view = View {
+                bytes: fields.get(..end).unwrap_or_default(),
+                ends: record_ends,
+                gap: 0,
+            };
+            layout.push(&view, batch)
+        };
+        if let Err(reason) = result {
+            bad.push(BadRow {
+                file: file.to_owned(),
+                line: start_line,
+                reason,
+            });
         }
-        self.held = held;
-        Ok(more)
     }
 }
 
 impl Layout {
-    /// The post in record `r`.
-    fn post(&self, r: &View<'_>) -> Result<Post, String> {
+    /// Appends the post in record `r` to `batch`, or says why it is bad (and appends
+    /// nothing).
+    fn push(&self, r: &View<'_>, batch: &mut Batch) -> Result<(), String> {
+        let mark = batch.mark();
+        let result = self.fill(r, batch);
+        if result.is_err() {
+            batch.rollback(mark);
+        }
+        result
+    }
+
+    fn fill(&self, r: &View<'_>, batch: &mut Batch) -> Result<(), String> {
         if r.len() != self.width {
             return Err(if self.format == Format::Cnt {
                 format!(
@@ -299,35 +518,46 @@ impl Layout {
         let id = cell::required(Some(get(c.post.0, c.post.1)?), c.post.1)?;
         let time_ms = cell::time_ms(get(c.time.0, c.time.1)?)?;
         let platform = match c.platform {
-            Some(i) => super::platform(Some(get(i, PLATFORM)?), &self.platform),
-            None => self.platform.clone(),
+            Some(i) => cell::optional(get(i, PLATFORM)?).unwrap_or(&self.platform),
+            None => &self.platform,
         };
-        let mut post = Post {
-            platform,
-            account,
-            id,
+        let mut row = Row {
+            platform: batch.add_str(platform),
+            account: batch.add_str(account),
+            id: batch.add_str(id),
             time_ms,
-            ..Post::default()
+            ..Row::default()
         };
         if let Some((i, name)) = c.text {
-            post.text = cell::text(get(i, name)?);
+            row.text = cell::text(get(i, name)?).map(|t| batch.add_str(t));
         }
         if let Some(i) = c.urls {
-            cell::urls(get(i, URLS)?, &mut post.urls);
+            let start = batch.lists_len();
+            for u in cell::urls(get(i, URLS)?) {
+                batch.add_item(u);
+            }
+            row.urls = batch.range_from_lists(start);
         }
         if let Some(i) = c.hashtags {
-            cell::hashtags(get(i, HASHTAGS)?, &mut post.hashtags);
+            let start = batch.lists_len();
+            for h in cell::hashtags(get(i, HASHTAGS)?) {
+                batch.add_item(h);
+            }
+            row.hashtags = batch.range_from_lists(start);
         }
         if let Some(i) = c.media {
-            cell::media(get(i, MEDIA)?, &mut post.media)?;
+            let start = batch.media_len();
+            cell::media(get(i, MEDIA)?, |h| batch.add_media(h))?;
+            row.media = batch.range_from_media(start);
         }
         if let Some((i, name)) = c.repost {
-            post.repost_of = cell::optional(get(i, name)?);
+            row.repost_of = cell::optional(get(i, name)?).map(|t| batch.add_str(t));
         }
         if let Some((i, name)) = c.reply {
-            post.reply_to = cell::optional(get(i, name)?);
+            row.reply_to = cell::optional(get(i, name)?).map(|t| batch.add_str(t));
         }
-        Ok(post)
+        batch.add_row(row);
+        Ok(())
     }
 }
 
@@ -398,6 +628,8 @@ fn csv_columns(file: &str, names: &[String], fields: &Fields) -> Result<Columns,
 struct View<'a> {
     bytes: &'a [u8],
     ends: &'a [usize],
+    /// Bytes between fields: 0 for fields end to end, 1 for a line split at commas.
+    gap: usize,
 }
 
 impl View<'_> {
@@ -409,7 +641,7 @@ impl View<'_> {
     fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
         let start = match i {
             0 => 0,
-            _ => *self.ends.get(i - 1)?,
+            _ => *self.ends.get(i - 1)? + self.gap,
         };
         Some(start..*self.ends.get(i)?)
     }
@@ -418,18 +650,9 @@ impl View<'_> {
         self.bytes.get(self.range(i)?)
     }
 
-    /// Every field of the record, end to end.
+    /// Every field of the record (end to end, or with the commas between them).
     fn all(&self) -> &[u8] {
         self.bytes
-    }
-}
-
-impl Held {
-    fn view(&self, bytes: &std::ops::Range<usize>, ends: &std::ops::Range<usize>) -> View<'_> {
-        View {
-            bytes: self.bytes.get(bytes.clone()).unwrap_or_default(),
-            ends: self.ends.get(ends.clone()).unwrap_or_default(),
-        }
     }
 }
 
@@ -465,6 +688,16 @@ impl Records {
         }
     }
 
+    /// Bytes read from the input and not yet parsed.
+    fn rest(&self) -> &[u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// The line the next unparsed byte is on.
+    fn line_after(&self) -> u64 {
+        self.core.line()
+    }
+
     /// The current record.
     fn view(&self) -> View<'_> {
         let ends = self.ends.get(..self.len).unwrap_or_default();
@@ -472,6 +705,7 @@ impl Records {
         View {
             bytes: self.fields.get(..end).unwrap_or_default(),
             ends,
+            gap: 0,
         }
     }
 

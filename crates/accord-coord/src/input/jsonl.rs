@@ -134,8 +134,8 @@ fn post(bytes: &[u8], default_platform: &str, fields: &Fields) -> Result<Post, S
         let message = message.split(" at line ").next().unwrap_or_default();
         format!("invalid JSON at column {}: {message}", e.column())
     })?;
-    let account = cell::required(scalar(row.account_id, ACCOUNT)?.as_deref(), ACCOUNT)?;
-    let id = cell::required(scalar(row.post_id, POST)?.as_deref(), POST)?;
+    let account = cell::required(scalar(row.account_id, ACCOUNT)?.as_deref(), ACCOUNT)?.to_owned();
+    let id = cell::required(scalar(row.post_id, POST)?.as_deref(), POST)?.to_owned();
     let time_ms = match scalar(row.timestamp, TIME)? {
         Some(t) => cell::time_ms(&t)?,
         None => return Err(format!("{TIME} is missing")),
@@ -152,32 +152,39 @@ fn post(bytes: &[u8], default_platform: &str, fields: &Fields) -> Result<Post, S
         ..Post::default()
     };
     if fields.text {
-        post.text = scalar(row.text, TEXT)?.as_deref().and_then(cell::text);
+        post.text = scalar(row.text, TEXT)?
+            .as_deref()
+            .and_then(cell::text)
+            .map(str::to_owned);
     }
     if fields.urls {
         each(row.urls, URLS, |s| {
-            cell::urls(s, &mut post.urls);
+            post.urls.extend(cell::urls(s).map(str::to_owned));
             Ok(())
         })?;
     }
     if fields.hashtags {
         each(row.hashtags, HASHTAGS, |s| {
-            cell::hashtags(s, &mut post.hashtags);
+            post.hashtags.extend(cell::hashtags(s).map(str::to_owned));
             Ok(())
         })?;
     }
     if fields.media {
-        each(row.media_pdq, MEDIA, |s| cell::media(s, &mut post.media))?;
+        each(row.media_pdq, MEDIA, |s| {
+            cell::media(s, |h| post.media.push(h))
+        })?;
     }
     if fields.repost {
         post.repost_of = scalar(row.repost_of, REPOST)?
             .as_deref()
-            .and_then(cell::optional);
+            .and_then(cell::optional)
+            .map(str::to_owned);
     }
     if fields.reply {
         post.reply_to = scalar(row.reply_to, REPLY)?
             .as_deref()
-            .and_then(cell::optional);
+            .and_then(cell::optional)
+            .map(str::to_owned);
     }
     Ok(post)
 }

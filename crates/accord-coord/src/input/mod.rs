@@ -46,7 +46,11 @@
 mod cell;
 mod csv_in;
 mod jsonl;
+mod parallel;
 mod parquet_in;
+
+use parallel::Piece;
+pub use parallel::{Parallel, read_parallel};
 
 use std::fmt;
 use std::fs::File;
@@ -56,6 +60,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::batch::Batch;
 use crate::model::{Behaviour, Post};
 
 /// An input format.
@@ -186,9 +191,6 @@ pub struct ReadOptions {
     pub platform: String,
     /// Optional fields to parse.
     pub fields: Fields,
-    /// Threads turning CSV records into posts, for batches of 4096 records or more (the
-    /// file itself is read by one).
-    pub threads: usize,
 }
 
 impl Default for ReadOptions {
@@ -196,7 +198,6 @@ impl Default for ReadOptions {
         ReadOptions {
             platform: "unknown".to_owned(),
             fields: Fields::all(),
-            threads: 1,
         }
     }
 }
@@ -335,6 +336,9 @@ impl fmt::Debug for Reader {
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const PARQUET_MAGIC: [u8; 4] = *b"PAR1";
 
+/// Rows per piece of a JSON lines or Parquet file in [`read_parallel`].
+const READY_ROWS: usize = 16_384;
+
 /// The toolkit's header, which marks a `.csv` file as [`Format::Cnt`].
 pub(crate) const CNT_HEADER: [&str; 8] = [
     "message_id",
@@ -451,10 +455,50 @@ impl Reader {
         bad: &mut Vec<BadRow>,
     ) -> Result<bool, InputError> {
         match &mut self.source {
-            Source::Csv(s) => s.read_batch(max, posts, bad),
+            Source::Csv(s) => {
+                let mut batch = Batch::new();
+                let more = s.read_batch(max, &mut batch, bad);
+                posts.extend(batch.iter().map(|p| p.to_post()));
+                more
+            }
             Source::Jsonl(s) => s.read_batch(max, posts, bad),
             Source::Parquet(s) => s.read_batch(max, posts, bad),
         }
+    }
+
+    /// [`Reader::read_batch`] into a [`Batch`], which for CSV saves allocating each
+    /// post's strings.
+    ///
+    /// # Errors
+    /// As [`Reader::read_batch`].
+    pub fn read_into(
+        &mut self,
+        max: usize,
+        batch: &mut Batch,
+        bad: &mut Vec<BadRow>,
+    ) -> Result<bool, InputError> {
+        let mut posts = Vec::new();
+        let more = match &mut self.source {
+            Source::Csv(s) => return s.read_batch(max, batch, bad),
+            Source::Jsonl(s) => s.read_batch(max, &mut posts, bad),
+            Source::Parquet(s) => s.read_batch(max, &mut posts, bad),
+        };
+        for p in &posts {
+            batch.push(p);
+        }
+        more
+    }
+
+    /// The next piece of the file for [`read_parallel`]: for CSV a chunk of about
+    /// `chunk_bytes` raw bytes, to be parsed on any thread; for the other formats a batch
+    /// read here. `None` at the end.
+    fn next_piece(&mut self, chunk_bytes: usize) -> Result<Option<Piece>, InputError> {
+        if let Source::Csv(s) = &mut self.source {
+            return Ok(s.next_chunk(chunk_bytes)?.map(Piece::Chunk));
+        }
+        let (mut batch, mut bad) = (Batch::new(), Vec::new());
+        let more = self.read_into(READY_ROWS, &mut batch, &mut bad)?;
+        Ok((more || !batch.is_empty() || !bad.is_empty()).then_some(Piece::Ready(batch, bad)))
     }
 
     /// Bytes of the file consumed so far (for Parquet, estimated from the rows read).
@@ -565,6 +609,5 @@ impl<R: Read> Read for Counted<R> {
 
 /// The platform of a row: its own when it names one, else the default.
 fn platform(cell: Option<&str>, default: &str) -> String {
-    cell.and_then(cell::optional)
-        .unwrap_or_else(|| default.to_owned())
+    cell.and_then(cell::optional).unwrap_or(default).to_owned()
 }

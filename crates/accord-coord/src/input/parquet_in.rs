@@ -496,9 +496,11 @@ impl Column {
             for i in start..end {
                 let s = self.text(i)?;
                 match self.field {
-                    Field::Urls => cell::urls(&s, &mut post.urls),
-                    Field::Hashtags => cell::hashtags(&s, &mut post.hashtags),
-                    _ => cell::media(&s, &mut post.media)?,
+                    Field::Urls => post.urls.extend(cell::urls(&s).map(str::to_owned)),
+                    Field::Hashtags => {
+                        post.hashtags.extend(cell::hashtags(&s).map(str::to_owned));
+                    }
+                    _ => cell::media(&s, |h| post.media.push(h))?,
                 }
             }
             return Ok(());
@@ -510,17 +512,19 @@ impl Column {
             };
         }
         match self.field {
-            Field::Account => post.account = cell::required(Some(&self.text(start)?), name)?,
-            Field::Post => post.id = cell::required(Some(&self.text(start)?), name)?,
+            Field::Account => {
+                post.account = cell::required(Some(&self.text(start)?), name)?.to_owned();
+            }
+            Field::Post => post.id = cell::required(Some(&self.text(start)?), name)?.to_owned(),
             Field::Time => post.time_ms = self.time(start)?,
             Field::Platform => {
                 if let Some(p) = cell::optional(&self.text(start)?) {
-                    post.platform = p;
+                    post.platform = p.to_owned();
                 }
             }
-            Field::Text => post.text = cell::text(&self.text(start)?),
-            Field::Repost => post.repost_of = cell::optional(&self.text(start)?),
-            Field::Reply => post.reply_to = cell::optional(&self.text(start)?),
+            Field::Text => post.text = cell::text(&self.text(start)?).map(str::to_owned),
+            Field::Repost => post.repost_of = cell::optional(&self.text(start)?).map(str::to_owned),
+            Field::Reply => post.reply_to = cell::optional(&self.text(start)?).map(str::to_owned),
             Field::Urls | Field::Hashtags | Field::Media => {}
         }
         Ok(())

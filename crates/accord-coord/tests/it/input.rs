@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use accord_coord::input::{BadRow, Fields, Format, InputError, ReadOptions, Reader};
+use accord_coord::Batch;
+use accord_coord::input::{
+    BadRow, Fields, Format, InputError, Parallel, ReadOptions, Reader, read_parallel,
+};
 use accord_coord::model::{Behaviour, Post};
 use parquet::basic::Compression;
 use parquet::data_type::{
@@ -83,7 +86,9 @@ fn render(p: &Post) -> String {
 }
 
 /// Everything read from `path`: its format, then posts, then bad rows as `bad LINE:
-/// reason`. Read two records at a time so that batches are crossed.
+/// reason`. Read two records at a time so that batches are crossed; then read again in
+/// parallel with chunks of several sizes (down to one byte, so that every cut is
+/// crossed), which must give the same.
 fn read_all(path: &Path, format: Option<Format>, options: &ReadOptions) -> String {
     let mut r = Reader::open(path, format, options).unwrap();
     let (mut posts, mut bad) = (Vec::new(), Vec::new());
@@ -103,7 +108,50 @@ fn read_all(path: &Path, format: Option<Format>, options: &ReadOptions) -> Strin
         assert_eq!(b.file, path.display().to_string());
         writeln!(out, "bad {}: {}", b.line, b.reason).unwrap();
     }
+    for (threads, chunk_bytes) in [(1, 1), (2, 1), (3, 7), (2, 64), (2, 1 << 20)] {
+        let (p, b) = read_in_parallel(&[path], format, options, threads, chunk_bytes);
+        assert_eq!(
+            (&p, &b),
+            (&posts, &bad),
+            "{} read on {threads} threads in chunks of {chunk_bytes} bytes",
+            path.display()
+        );
+    }
     out
+}
+
+/// Posts and bad rows of `paths` read with [`read_parallel`].
+fn read_in_parallel(
+    paths: &[&Path],
+    format: Option<Format>,
+    options: &ReadOptions,
+    threads: usize,
+    chunk_bytes: usize,
+) -> (Vec<Post>, Vec<BadRow>) {
+    let readers = paths
+        .iter()
+        .map(|p| Reader::open(p, format, options).unwrap())
+        .collect();
+    let (mut posts, mut bad) = (Vec::new(), Vec::new());
+    let mut last = 0;
+    read_parallel(
+        readers,
+        &Parallel {
+            threads,
+            chunk_bytes,
+        },
+        &|batch: Batch| batch.to_posts(),
+        &mut |p, b, position| {
+            assert!(position >= last, "progress goes forward");
+            last = position;
+            posts.extend(p);
+            bad.extend(b);
+        },
+    )
+    .unwrap();
+    let total: u64 = paths.iter().map(|p| fs::metadata(p).unwrap().len()).sum();
+    assert_eq!(last, total, "progress ends at the total size");
+    (posts, bad)
 }
 
 /// Expected text with the indentation of its first non-blank line removed.
@@ -394,7 +442,6 @@ fn fields_not_asked_for_are_not_parsed() {
                 repost: true,
                 ..Fields::none()
             },
-            threads: 1,
         },
         r##"
         csv
@@ -1141,16 +1188,23 @@ fn batches_hold_at_most_max_records() {
 }
 
 #[test]
-fn threads_give_the_same_posts_and_bad_rows_in_the_same_order() {
+fn chunks_read_in_parallel_give_the_same_posts_and_bad_rows_in_the_same_order() {
+    // Multi-line records, doubled quotes, stray quotes (which mislead the cutting of
+    // chunks), blank lines, CRLF and bad rows, at random.
+    let mut rng = StdRng::seed_from_u64(11);
     let mut content = String::from("account_id,post_id,timestamp,text,urls\n");
-    for i in 0..10_000 {
-        match i % 97 {
+    for i in 0..3_000 {
+        match rng.random_range(0..40) {
             0 => writeln!(content, "a{i},{i},later,t,u").unwrap(),
             1 => writeln!(content, "a{i},{i},{i},\"multi\nline {i}\",u{i}").unwrap(),
             2 => writeln!(content, "a{i},{i}").unwrap(),
+            3 => writeln!(content, "a{i},{i},{i},say \"what,u").unwrap(),
+            4 => write!(content, "a{i},{i},{i},\"\"\"quoted\"\"\r\n\",u\r\n").unwrap(),
+            5 => content.push_str("\n\r\n"),
+            6 => writeln!(content, "a{i},{i},{i},\"\n\n\",\"x\ny\"").unwrap(),
             _ => writeln!(
                 content,
-                "a{},{i},{i}.5,text {i},https://x.example/{}",
+                "a{},{i},{i}.5,\"text, {i}\",https://x.example/{}",
                 i % 300,
                 i % 7
             )
@@ -1159,28 +1213,66 @@ fn threads_give_the_same_posts_and_bad_rows_in_the_same_order() {
     }
     let dir = Dir::new();
     let path = dir.write("many.csv", content.as_bytes());
-    let read = |threads: usize| {
-        let options = ReadOptions {
-            threads,
-            ..ReadOptions::default()
-        };
-        let mut r = Reader::open(&path, None, &options).unwrap();
-        let (mut posts, mut bad) = (Vec::new(), Vec::new());
-        while r.read_batch(4096, &mut posts, &mut bad).unwrap() {}
-        (posts, bad)
-    };
-    let (posts, bad) = read(1);
-    assert_eq!(posts.len() + bad.len(), 10_000);
-    assert_eq!(bad.len(), 2 * 104);
-    assert_eq!(bad[0].line, 2);
-    assert_eq!(bad[1].line, 2 + 2 + 1, "after a record of two lines");
-    for threads in [2, 3] {
-        assert_eq!(
-            read(threads),
-            (posts.clone(), bad.clone()),
-            "{threads} threads"
-        );
+    let gz = dir.write("many.csv.gz", &gzip(content.as_bytes()));
+    let options = ReadOptions::default();
+    let mut r = Reader::open(&path, None, &options).unwrap();
+    let (mut posts, mut bad) = (Vec::new(), Vec::new());
+    while r.read_batch(4096, &mut posts, &mut bad).unwrap() {}
+    assert!(
+        posts.len() > 2_000 && bad.len() > 100,
+        "{} {}",
+        posts.len(),
+        bad.len()
+    );
+    for threads in [1, 2, 3] {
+        for chunk_bytes in [1, 13, 100, 4096, 1 << 20] {
+            let got = read_in_parallel(&[&path], None, &options, threads, chunk_bytes);
+            assert_eq!(
+                got,
+                (posts.clone(), bad.clone()),
+                "{threads} threads, {chunk_bytes} B"
+            );
+        }
     }
+    // Several files, one compressed: each file's lines count from its own start.
+    let (p, b) = read_in_parallel(&[&path, &gz, &path], None, &options, 2, 1000);
+    assert_eq!(p.len(), 3 * posts.len());
+    assert_eq!(b.len(), 3 * bad.len());
+    assert_eq!(b[..bad.len()], bad[..]);
+    let lines = |rows: &[BadRow]| rows.iter().map(|r| r.line).collect::<Vec<_>>();
+    assert_eq!(lines(&b[bad.len()..2 * bad.len()]), lines(&bad));
+    assert!(b[bad.len()].file.ends_with("many.csv.gz"));
+}
+
+#[test]
+fn a_read_error_in_parallel_is_reported_after_what_came_before() {
+    let mut content = String::from("account_id,post_id,timestamp\n");
+    for i in 0..20_000 {
+        writeln!(content, "a,{i},{i}").unwrap();
+    }
+    let mut gz = gzip(content.as_bytes());
+    let n = gz.len();
+    gz[n / 2] ^= 0xff;
+    gz.truncate(n - 4);
+    let dir = Dir::new();
+    let path = dir.write("c.csv.gz", &gz);
+    let fine = dir.write("fine.csv", b"account_id,post_id,timestamp\na,1,0\n");
+    let readers = vec![
+        Reader::open(&path, None, &ReadOptions::default()).unwrap(),
+        Reader::open(&fine, None, &ReadOptions::default()).unwrap(),
+    ];
+    let mut taken = 0;
+    let result = read_parallel(
+        readers,
+        &Parallel {
+            threads: 2,
+            chunk_bytes: 100,
+        },
+        &|batch: Batch| batch.len(),
+        &mut |n, _, _| taken += n,
+    );
+    assert!(matches!(result, Err(InputError::Read { .. })), "{result:?}");
+    assert!(taken < 20_000, "the file after the broken one is not read");
 }
 
 #[test]
@@ -1199,6 +1291,13 @@ fn read_anything(path: &Path, format: Option<Format>) {
         let (mut posts, mut bad): (Vec<Post>, Vec<BadRow>) = (Vec::new(), Vec::new());
         while let Ok(true) = r.read_batch(3, &mut posts, &mut bad) {}
         let _ = r.position();
+    }
+    if let Ok(r) = Reader::open(path, format, &ReadOptions::default()) {
+        let parallel = Parallel {
+            threads: 2,
+            chunk_bytes: 5,
+        };
+        let _ = read_parallel(vec![r], &parallel, &|b: Batch| b.len(), &mut |_, _, _| {});
     }
 }
 

@@ -55,7 +55,7 @@ fn jaccard_is_exact() {
 
 #[test]
 fn hashtag_sets_ignore_order_case_hash_signs_and_repeats() {
-    let s = |v: &[&str]| hashtag_set(&v.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>());
+    let s = |v: &[&str]| hashtag_set(v.iter().copied());
     assert_eq!(
         s(&["#Vote", "election"]).as_deref(),
         Some("#election #vote")

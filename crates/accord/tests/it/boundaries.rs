@@ -83,6 +83,7 @@ fn coord_depends_on_the_normalisers_media_stix_and_its_input_formats_only() {
             "unicode-normalization",
             "csv",
             "csv-core",
+            "memchr",
             "flate2",
             "parquet",
         ],

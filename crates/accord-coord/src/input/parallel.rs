@@ -1,0 +1,319 @@
+//! Reading files on every core, the posts still taken in the order of the files.
+//!
+//! Each of `threads` workers in turn takes the next piece of input under a lock (for CSV
+//! a chunk of raw bytes cut after a line end, which is cheap; for JSON lines and Parquet
+//! a batch read there), then, outside any lock, parses it into a [`Batch`] and hands it
+//! to `prepare` (for detection: normalising and hashing every item, the bulk of the
+//! work). Results wait in a map by piece number; whichever worker finds the taker free
+//! hands them to `take` in order, so that a run gives the same result on any number of
+//! threads. A worker that finds too many results waiting helps take them, or waits, so
+//! that memory stays bounded however slow `take` is.
+//!
+//! A CSV chunk is cut where the quotes seen so far say a record ends; when a stray quote
+//! makes that wrong, the chunk's parse ends inside a record, and the taker parses that
+//! record's bytes again with the next chunk, throwing away the next chunk's own parse
+//! (which began mid-record). So every cut is checked, and a bad row's line is exact.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+
+use super::csv_in::{Chunk, Tail};
+use super::{BadRow, InputError, Reader};
+use crate::batch::Batch;
+
+/// How [`read_parallel`] splits the work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parallel {
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Bytes of CSV per chunk.
+    pub chunk_bytes: usize,
+}
+
+impl Default for Parallel {
+    fn default() -> Parallel {
+        Parallel {
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            chunk_bytes: 1 << 20,
+        }
+    }
+}
+
+/// A piece of input to be parsed on a worker.
+pub(super) enum Piece {
+    /// Raw CSV.
+    Chunk(Chunk),
+    /// Posts read already, and the bad rows among them (lines counted in the file).
+    Ready(Batch, Vec<BadRow>),
+}
+
+/// Reads `readers` one after the other, on `options.threads` threads. Every batch of
+/// posts read goes through `prepare` on some thread, and its result to `take`, in the
+/// order of the input, with the bad rows of that batch (lines counted in their file) and
+/// the bytes of all the files consumed up to it (for a progress bar).
+///
+/// # Errors
+/// Reading a file failed part-way: what was read before is taken, the rest is not, and
+/// the files after it are not read.
+pub fn read_parallel<T: Send>(
+    readers: Vec<Reader>,
+    options: &Parallel,
+    prepare: &(dyn Fn(Batch) -> T + Sync),
+    take: &mut (dyn FnMut(T, Vec<BadRow>, u64) + Send),
+) -> Result<(), InputError> {
+    let threads = options.threads.max(1);
+    let shared = Shared {
+        feed: Mutex::new(Feed {
+            readers: readers.into(),
+            done_before: 0,
+            next: 0,
+            error: None,
+        }),
+        waiting: Mutex::new(BTreeMap::new()),
+        changed: Condvar::new(),
+        taker: Mutex::new(Taker {
+            take,
+            prepare,
+            line: 1,
+            carry: None,
+        }),
+        next: AtomicU64::new(0),
+        failed: AtomicBool::new(false),
+        limit: 2 * threads,
+        chunk_bytes: options.chunk_bytes.max(1),
+        prepare,
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|| shared.work());
+        }
+        shared.work();
+    });
+    debug_assert!(lock(&shared.waiting).is_empty());
+    match lock(&shared.feed).error.take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The files still to cut into pieces.
+struct Feed {
+    readers: VecDeque<Reader>,
+    /// Bytes of the files finished.
+    done_before: u64,
+    /// Number of the next piece.
+    next: u64,
+    error: Option<InputError>,
+}
+
+impl Feed {
+    /// The next piece, its number and the bytes consumed once it is read.
+    fn next(&mut self, chunk_bytes: usize) -> Option<(u64, Piece, u64)> {
+        loop {
+            let reader = self.readers.front_mut()?;
+            match reader.next_piece(chunk_bytes) {
+                Ok(Some(piece)) => {
+                    let n = self.next;
+                    self.next += 1;
+                    return Some((n, piece, self.done_before + reader.position()));
+                }
+                Ok(None) => {
+                    self.done_before += reader.len();
+                    self.readers.pop_front();
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    self.readers.clear();
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// A piece parsed and prepared, waiting its turn.
+struct Done<T> {
+    value: T,
+    bad: Vec<BadRow>,
+    position: u64,
+    /// For a CSV chunk: the chunk (kept in case the one before it ends inside a record),
+    /// its line ends, and how it ended.
+    chunk: Option<(Chunk, u64, Tail)>,
+}
+
+/// What takes the pieces in order.
+struct Taker<'a, T> {
+    take: &'a mut (dyn FnMut(T, Vec<BadRow>, u64) + Send),
+    prepare: &'a (dyn Fn(Batch) -> T + Sync),
+    /// The line the next CSV chunk starts on.
+    line: u64,
+    /// The unfinished record at the end of the last chunk, and its line.
+    carry: Option<(Vec<u8>, u64)>,
+}
+
+impl<T> Taker<'_, T> {
+    fn take(&mut self, done: Done<T>) {
+        let Some((mut chunk, newlines, tail)) = done.chunk else {
+            (self.take)(done.value, done.bad, done.position);
+            return;
+        };
+        if let Some(first) = chunk.first_line {
+            self.line = first;
+            self.carry = None;
+        }
+        let (value, mut bad, newlines, tail) = match self.carry.take() {
+            None => (done.value, done.bad, newlines, tail),
+            Some((before, line)) => {
+                // This chunk's own parse began inside a record: parse it again after the
+                // start of that record.
+                drop(done.value);
+                self.line = line;
+                let mut batch = Batch::new();
+                let parsed = chunk.parse_after(&before, &mut batch);
+                (
+                    (self.prepare)(batch),
+                    parsed.bad,
+                    parsed.newlines,
+                    parsed.tail,
+                )
+            }
+        };
+        for b in &mut bad {
+            b.line += self.line;
+        }
+        (self.take)(value, bad, done.position);
+        match tail {
+            Tail::Clean => self.line += newlines,
+            Tail::Partial { at, line } => {
+                let rest = chunk.bytes.get(at..).unwrap_or_default().to_vec();
+                self.carry = Some((rest, self.line + line));
+            }
+        }
+    }
+}
+
+struct Shared<'a, T> {
+    feed: Mutex<Feed>,
+    /// Results by piece number.
+    waiting: Mutex<BTreeMap<u64, Done<T>>>,
+    /// Signalled when a result is added or taken.
+    changed: Condvar,
+    taker: Mutex<Taker<'a, T>>,
+    /// Number of the next piece to take.
+    next: AtomicU64,
+    /// Set when a worker panicked: the others stop rather than wait for its piece.
+    failed: AtomicBool,
+    /// Results waiting beyond which a worker stops reading.
+    limit: usize,
+    chunk_bytes: usize,
+    prepare: &'a (dyn Fn(Batch) -> T + Sync),
+}
+
+impl<T: Send> Shared<'_, T> {
+    /// One worker: read, parse, prepare, take when the turn comes.
+    fn work(&self) {
+        let _bail = Bail(self);
+        while !self.failed.load(Ordering::Acquire) {
+            let job = lock(&self.feed).next(self.chunk_bytes);
+            let Some((n, piece, position)) = job else {
+                break;
+            };
+            let done = match piece {
+                Piece::Ready(batch, bad) => Done {
+                    value: (self.prepare)(batch),
+                    bad,
+                    position,
+                    chunk: None,
+                },
+                Piece::Chunk(chunk) => {
+                    let mut batch = Batch::new();
+                    let parsed = chunk.parse(&mut batch);
+                    Done {
+                        value: (self.prepare)(batch),
+                        bad: parsed.bad,
+                        position,
+                        chunk: Some((chunk, parsed.newlines, parsed.tail)),
+                    }
+                }
+            };
+            let waiting = {
+                let mut w = lock(&self.waiting);
+                w.insert(n, done);
+                w.len()
+            };
+            self.changed.notify_all();
+            if waiting <= self.limit {
+                self.drain(false);
+                continue;
+            }
+            // Too much waiting: take what can be taken, and wait for the piece holding
+            // up the rest.
+            loop {
+                self.drain(true);
+                let w = lock(&self.waiting);
+                if w.len() <= self.limit || self.failed.load(Ordering::Acquire) {
+                    break;
+                }
+                if w.contains_key(&self.next.load(Ordering::Acquire)) {
+                    continue;
+                }
+                let _w = self
+                    .changed
+                    .wait_while(w, |w| {
+                        w.len() > self.limit
+                            && !w.contains_key(&self.next.load(Ordering::Acquire))
+                            && !self.failed.load(Ordering::Acquire)
+                    })
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+        self.drain(true);
+    }
+
+    /// Takes the results whose turn has come; unless `wait`, only if no other worker is
+    /// taking (that one then takes them).
+    fn drain(&self, wait: bool) {
+        loop {
+            let mut taker = match self.taker.try_lock() {
+                Ok(t) => t,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) if wait => lock(&self.taker),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            loop {
+                let n = self.next.load(Ordering::Acquire);
+                let Some(done) = lock(&self.waiting).remove(&n) else {
+                    break;
+                };
+                taker.take(done);
+                self.next.store(n + 1, Ordering::Release);
+                self.changed.notify_all();
+            }
+            drop(taker);
+            // A result may have come while the taker was held by this worker, from one
+            // that then found it busy: take it too.
+            if !lock(&self.waiting).contains_key(&self.next.load(Ordering::Acquire)) {
+                return;
+            }
+        }
+    }
+}
+
+/// Tells the other workers when this one panics, so that none waits for its piece.
+struct Bail<'s, 'a, T>(&'s Shared<'a, T>);
+
+impl<T> Drop for Bail<'_, '_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.failed.store(true, Ordering::Release);
+            self.0.changed.notify_all();
+        }
+    }
+}
+
+/// The mutex's guard, whether or not a thread panicked holding it (a panic is passed on
+/// when the threads are joined).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
