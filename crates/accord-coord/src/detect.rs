@@ -50,6 +50,7 @@ use accord_match::normalize;
 
 use crate::batch::{Batch, PostView};
 use crate::cluster::louvain;
+use crate::intern::{ABSENT, Interner};
 use crate::model::{
     Account, Behaviour, BehaviourStats, Cluster, Detection, Edge, Evidence, Item, Post, PostRef,
     Stats,
@@ -193,6 +194,19 @@ enum Value {
     Media([u8; 32]),
 }
 
+impl Value {
+    /// The key the item is interned by.
+    fn key(&self) -> u128 {
+        match *self {
+            Value::Exact(key, _) | Value::Text(key, _, _) => key,
+            Value::Media(hash) => {
+                u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
+                    ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16])).rotate_left(64)
+            }
+        }
+    }
+}
+
 /// How to show an item, made only when needed: most items are acted on by one account
 /// and never shown.
 enum Shown {
@@ -227,9 +241,11 @@ impl Shown {
 /// Everything gathered for one behaviour.
 struct Lane {
     behaviour: Behaviour,
-    keys: Map<[u64; 2], u32>,
-    /// First account seen on each item, to notice the second one.
-    first_account: Vec<u32>,
+    keys: Interner,
+    /// Per item while posts are taken: the first account seen on it (to notice the
+    /// second one) and its readable value's number in `display_starts` (`u32::MAX`: none
+    /// yet). Side by side, one cache miss for both.
+    info: Vec<[u32; 2]>,
     /// Items so far.
     items: usize,
     /// Readable value of each item acted on by two accounts or more, as a number in
@@ -250,8 +266,8 @@ impl Lane {
     fn new(behaviour: Behaviour) -> Lane {
         Lane {
             behaviour,
-            keys: Map::default(),
-            first_account: Vec::new(),
+            keys: Interner::default(),
+            info: Vec::new(),
             items: 0,
             display: Vec::new(),
             display_starts: Vec::new(),
@@ -262,27 +278,33 @@ impl Lane {
         }
     }
 
-    /// The item number for `key`, recording `account` and keeping `readable` (made on
-    /// demand) when this is the item's second account, or always with `keep_always`.
+    /// The item number for `key` (already `known`, or [`ABSENT`]), recording `account`
+    /// and keeping `readable` (made on demand) when this is the item's second account,
+    /// or always with `keep_always`.
     fn intern<'a>(
         &mut self,
         key: u128,
+        known: u32,
         account: u32,
         keep_always: bool,
         readable: impl FnOnce() -> Cow<'a, str>,
     ) -> (u32, bool) {
-        let next = self.first_account.len() as u32;
-        let key = [(key >> 64) as u64, key as u64];
-        let item = *self.keys.entry(key).or_insert(next);
-        let fresh = item == next;
+        let (item, fresh) = if known == ABSENT {
+            self.keys.intern(key)
+        } else {
+            (known, false)
+        };
         if fresh {
-            self.first_account.push(account);
+            self.info.push([account, u32::MAX]);
             self.display.push(u32::MAX);
             self.items += 1;
         }
         let i = item as usize;
-        if self.display[i] == u32::MAX && (keep_always || self.first_account[i] != account) {
-            self.display[i] = self.display_starts.len() as u32;
+        let [first, shown] = self.info[i];
+        if shown == u32::MAX && (keep_always || first != account) {
+            let d = self.display_starts.len() as u32;
+            self.info[i][1] = d;
+            self.display[i] = d;
             let at = self.displays.append(readable().as_bytes());
             self.display_starts.push(at);
         }
@@ -312,7 +334,13 @@ impl Lane {
 
     /// Records post `i` of `prepared`, number `p` of the run, of `account`, acting on
     /// `value`.
-    fn take(&mut self, prepared: &Prepared, i: u32, account: u32, p: u32, value: &Value) {
+    fn take(
+        &mut self,
+        prepared: &Prepared,
+        (i, account, p): (u32, u32, u32),
+        value: &Value,
+        known: u32,
+    ) {
         let owned = prepared.owned.as_str();
         let batch = &prepared.batch;
         let show = |shown: &Shown| match batch.get(i as usize) {
@@ -320,9 +348,11 @@ impl Lane {
             None => Cow::Borrowed(""),
         };
         let item = match *value {
-            Value::Exact(key, ref shown) => self.intern(key, account, false, || show(shown)).0,
+            Value::Exact(key, ref shown) => {
+                self.intern(key, known, account, false, || show(shown)).0
+            }
             Value::Text(key, start, end) => {
-                let (item, fresh) = self.intern(key, account, true, || show(&Shown::Text));
+                let (item, fresh) = self.intern(key, known, account, true, || show(&Shown::Text));
                 if fresh {
                     self.sets
                         .push(prepared.shingles.get(start..end).unwrap_or_default());
@@ -330,9 +360,8 @@ impl Lane {
                 item
             }
             Value::Media(hash) => {
-                let key = u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
-                    ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16])).rotate_left(64);
-                let (item, fresh) = self.intern(key, account, true, || Cow::Owned(hex(&hash)));
+                let (item, fresh) =
+                    self.intern(value.key(), known, account, true, || Cow::Owned(hex(&hash)));
                 if fresh {
                     self.hashes.push(hash);
                 }
@@ -376,7 +405,7 @@ pub enum DetectError {
 pub struct Detector {
     config: Config,
     lanes: Vec<Lane>,
-    account_keys: Map<u128, u32>,
+    account_keys: Interner,
     accounts: Vec<Box<str>>,
     /// Posts taken.
     posts: usize,
@@ -624,7 +653,7 @@ impl Detector {
         Detector {
             config,
             lanes,
-            account_keys: Map::default(),
+            account_keys: Interner::default(),
             accounts: Vec::new(),
             posts: 0,
             post_log: Log::default(),
@@ -690,42 +719,55 @@ impl Detector {
             for p in posts {
                 batch.push(p);
             }
-            self.take(preparer.prepare(batch));
+            let _ = self.take(preparer.prepare(batch));
         }
     }
 
     /// Takes a batch of posts (see [`Detector::add`]).
     pub fn add_batch(&mut self, batch: Batch) {
         let prepared = self.preparer().prepare(batch);
-        self.take(prepared);
+        let _ = self.take(prepared);
     }
 
     /// Takes posts made ready by a [`Preparer`] (see [`Detector::add`]); batches are taken
-    /// in the order given. Posts prepared for other behaviours are prepared again.
-    pub fn take(&mut self, prepared: Prepared) {
+    /// in the order given. Posts prepared for other behaviours are prepared again. Gives
+    /// back the batch, to be cleared and filled again.
+    pub fn take(&mut self, prepared: Prepared) -> Batch {
         if self.failed.is_some() {
-            return;
+            return prepared.batch;
         }
-        let mut prepared = prepared;
-        if prepared.behaviours != self.config.behaviours {
-            let batch = std::mem::take(&mut prepared.batch);
-            prepared = self.preparer().prepare(batch);
+        let mut whole = prepared;
+        if whole.behaviours != self.config.behaviours {
+            let batch = std::mem::take(&mut whole.batch);
+            whole = self.preparer().prepare(batch);
         }
+        self.take_prepared(&mut whole);
+        whole.batch
+    }
+
+    fn take_prepared(&mut self, prepared: &mut Prepared) {
         let threads = self.config.threads;
         let per_lane = std::mem::take(&mut prepared.lanes);
         // Accounts and posts in order here; then each lane takes its values, the lanes
         // side by side (each lane's values in post order, so nothing depends on threads).
         let mut takers: Vec<(u32, u32)> = Vec::with_capacity(prepared.batch.len());
-        for (i, &key) in prepared.accounts.iter().enumerate() {
+        // Every lookup first, side by side; then inserts, in order.
+        let mut known = Vec::with_capacity(prepared.accounts.len());
+        self.account_keys
+            .find_many(prepared.accounts.iter().copied(), &mut known);
+        for (i, (&key, &known)) in prepared.accounts.iter().zip(&known).enumerate() {
             let (platform, account, id, time_ms) = prepared.batch.basics(i);
-            takers.push(self.take_post(platform, account, id, time_ms, key));
+            takers.push(self.take_post(platform, account, id, time_ms, key, known));
         }
-        let prepared = &prepared;
+        let prepared = &*prepared;
         let takers = &takers;
         let fill = |lane: &mut Lane, values: Vec<(u32, Value)>| {
-            for (i, value) in &values {
+            let mut known = Vec::with_capacity(values.len());
+            lane.keys
+                .find_many(values.iter().map(|(_, v)| v.key()), &mut known);
+            for ((i, value), known) in values.iter().zip(known) {
                 let (account, p) = takers[*i as usize];
-                lane.take(prepared, *i, account, p, value);
+                lane.take(prepared, (*i, account, p), value, known);
             }
         };
         let busy = per_lane.iter().filter(|v| !v.is_empty()).count();
@@ -795,10 +837,14 @@ impl Detector {
         id: &str,
         time_ms: i64,
         account_key: u128,
+        known: u32,
     ) -> (u32, u32) {
-        let next = self.accounts.len() as u32;
-        let account = *self.account_keys.entry(account_key).or_insert(next);
-        if account == next {
+        let (account, fresh) = if known == ABSENT {
+            self.account_keys.intern(account_key)
+        } else {
+            (known, false)
+        };
+        if fresh {
             // The platform is kept free of the separator so that the key splits back.
             let mut key = String::with_capacity(platform.len() + account_id.len() + 1);
             key.extend(
@@ -884,8 +930,8 @@ impl Detector {
         let mut lanes = std::mem::take(&mut self.lanes);
         // The interning tables are done with: free them before the heavy work.
         for lane in &mut lanes {
-            lane.keys = Map::default();
-            lane.first_account = Vec::new();
+            lane.keys = Interner::default();
+            lane.info = Vec::new();
         }
         let mut stats = Stats {
             posts: self.posts as u64,

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod cluster;
 pub mod detect;
 pub mod input;
+mod intern;
 pub mod model;
 pub mod output;
 pub mod similar;

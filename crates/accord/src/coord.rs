@@ -294,7 +294,7 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
         &parallel,
         &|batch| preparer.prepare(batch),
         &mut |prepared, rows, position| {
-            detector.take(prepared);
+            let batch = detector.take(prepared);
             for row in rows {
                 bad_count += 1;
                 if bad_count <= SHOWN_BAD {
@@ -305,6 +305,7 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
                 bad.push(row);
             }
             bar.set_position(position);
+            Some(batch)
         },
     )?;
     bar.set_position(total);

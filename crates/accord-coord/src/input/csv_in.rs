@@ -197,13 +197,21 @@ impl CsvSource {
     /// chunk has `last` set (and may be empty). Records are read either this way or by
     /// [`CsvSource::read_batch`], not both.
     ///
-    /// A chunk is cut only after a `\n` preceded by an even number of quotes since the
-    /// header, which in well-formed CSV is the end of a record. In a file with a stray
-    /// quote it may not be: parsing then finds the chunk ending inside a record and says
-    /// where that record starts ([`Tail::Partial`]), and whoever takes the chunks in
-    /// order parses that rest again with the next chunk. Every cut is so checked; none is
-    /// trusted.
-    pub(super) fn next_chunk(&mut self, target: usize) -> Result<Option<Chunk>, InputError> {
+    /// A chunk is cut after a `\n` preceded by an even number of quotes since the last
+    /// cut, which in well-formed CSV is the end of a record; or, when no such line end
+    /// comes within twice `target` (a stray quote in a plain field upsets the count),
+    /// after the first line end past `target`, the count starting again from there. A
+    /// cut may so fall inside a record: parsing then finds the chunk ending inside one
+    /// and says where it starts ([`Tail::Partial`]), and whoever takes the chunks in
+    /// order parses that rest again with the next chunk. Every cut is so checked; none
+    /// is trusted.
+    ///
+    /// `spare` is a buffer to reuse, if any.
+    pub(super) fn next_chunk(
+        &mut self,
+        target: usize,
+        spare: Option<Vec<u8>>,
+    ) -> Result<Option<Chunk>, InputError> {
         if self.done && self.chunks.is_none() {
             return Ok(None);
         }
@@ -234,9 +242,15 @@ impl CsvSource {
             if chunker.eof {
                 break None;
             }
-            if chunker.pending.len() >= target.saturating_mul(8).max(1 << 26) {
-                // No record end in sight: hand it all out, to be parsed in order.
-                break Some(chunker.pending.len());
+            if chunker.pending.len() >= target.saturating_mul(2).max(1 << 16)
+                && let Some(nl) =
+                    memchr::memchr(b'\n', chunker.pending.get(target..).unwrap_or_default())
+            {
+                // The quotes say every line end so far is inside a quoted field: a stray
+                // quote, most likely. Cut at a line end anyway, counting quotes afresh
+                // from there; should that be inside a record after all, the parse says so.
+                quotes = 0;
+                break Some(target + nl + 1);
             }
             let want = target
                 .saturating_sub(chunker.pending.len())
@@ -268,7 +282,10 @@ impl CsvSource {
             Some(at) => {
                 // The bytes after the cut are looked at again for the next chunk.
                 chunker.quotes = quotes;
-                let rest = chunker.pending.split_off(at);
+                let mut rest = spare.unwrap_or_default();
+                rest.clear();
+                rest.extend_from_slice(chunker.pending.get(at..).unwrap_or_default());
+                chunker.pending.truncate(at);
                 std::mem::replace(&mut chunker.pending, rest)
             }
             None => {

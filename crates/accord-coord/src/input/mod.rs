@@ -490,11 +490,15 @@ impl Reader {
     }
 
     /// The next piece of the file for [`read_parallel`]: for CSV a chunk of about
-    /// `chunk_bytes` raw bytes, to be parsed on any thread; for the other formats a batch
-    /// read here. `None` at the end.
-    fn next_piece(&mut self, chunk_bytes: usize) -> Result<Option<Piece>, InputError> {
+    /// `chunk_bytes` raw bytes (in `spare`, if given, to reuse it), to be parsed on any
+    /// thread; for the other formats a batch read here. `None` at the end.
+    fn next_piece(
+        &mut self,
+        chunk_bytes: usize,
+        spare: Option<Vec<u8>>,
+    ) -> Result<Option<Piece>, InputError> {
         if let Source::Csv(s) = &mut self.source {
-            return Ok(s.next_chunk(chunk_bytes)?.map(Piece::Chunk));
+            return Ok(s.next_chunk(chunk_bytes, spare)?.map(Piece::Chunk));
         }
         let (mut batch, mut bad) = (Batch::new(), Vec::new());
         let more = self.read_into(READY_ROWS, &mut batch, &mut bad)?;

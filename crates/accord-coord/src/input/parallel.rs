@@ -51,7 +51,9 @@ pub(super) enum Piece {
 /// Reads `readers` one after the other, on `options.threads` threads. Every batch of
 /// posts read goes through `prepare` on some thread, and its result to `take`, in the
 /// order of the input, with the bad rows of that batch (lines counted in their file) and
-/// the bytes of all the files consumed up to it (for a progress bar).
+/// the bytes of all the files consumed up to it (for a progress bar). `take` may give
+/// back the batch once done with it, to be filled again (which spares allocating and
+/// touching fresh memory for each).
 ///
 /// # Errors
 /// Reading a file failed part-way: what was read before is taken, the rest is not, and
@@ -60,7 +62,7 @@ pub fn read_parallel<T: Send>(
     readers: Vec<Reader>,
     options: &Parallel,
     prepare: &(dyn Fn(Batch) -> T + Sync),
-    take: &mut (dyn FnMut(T, Vec<BadRow>, u64) + Send),
+    take: &mut (dyn FnMut(T, Vec<BadRow>, u64) -> Option<Batch> + Send),
 ) -> Result<(), InputError> {
     let threads = options.threads.max(1);
     let shared = Shared {
@@ -70,6 +72,8 @@ pub fn read_parallel<T: Send>(
             next: 0,
             error: None,
         }),
+        spare: Mutex::new(Vec::new()),
+        batches: Mutex::new(Vec::new()),
         waiting: Mutex::new(BTreeMap::new()),
         changed: Condvar::new(),
         taker: Mutex::new(Taker {
@@ -109,10 +113,14 @@ struct Feed {
 
 impl Feed {
     /// The next piece, its number and the bytes consumed once it is read.
-    fn next(&mut self, chunk_bytes: usize) -> Option<(u64, Piece, u64)> {
+    fn next(
+        &mut self,
+        chunk_bytes: usize,
+        spare: &Mutex<Vec<Vec<u8>>>,
+    ) -> Option<(u64, Piece, u64)> {
         loop {
             let reader = self.readers.front_mut()?;
-            match reader.next_piece(chunk_bytes) {
+            match reader.next_piece(chunk_bytes, lock(spare).pop()) {
                 Ok(Some(piece)) => {
                     let n = self.next;
                     self.next += 1;
@@ -144,7 +152,7 @@ struct Done<T> {
 
 /// What takes the pieces in order.
 struct Taker<'a, T> {
-    take: &'a mut (dyn FnMut(T, Vec<BadRow>, u64) + Send),
+    take: &'a mut (dyn FnMut(T, Vec<BadRow>, u64) -> Option<Batch> + Send),
     prepare: &'a (dyn Fn(Batch) -> T + Sync),
     /// The line the next CSV chunk starts on.
     line: u64,
@@ -153,10 +161,10 @@ struct Taker<'a, T> {
 }
 
 impl<T> Taker<'_, T> {
-    fn take(&mut self, done: Done<T>) {
+    /// Takes one piece; gives back its batch and chunk buffer for reuse, if it can.
+    fn take(&mut self, done: Done<T>) -> (Option<Batch>, Option<Vec<u8>>) {
         let Some((mut chunk, newlines, tail)) = done.chunk else {
-            (self.take)(done.value, done.bad, done.position);
-            return;
+            return ((self.take)(done.value, done.bad, done.position), None);
         };
         if let Some(first) = chunk.first_line {
             self.line = first;
@@ -182,7 +190,7 @@ impl<T> Taker<'_, T> {
         for b in &mut bad {
             b.line += self.line;
         }
-        (self.take)(value, bad, done.position);
+        let batch = (self.take)(value, bad, done.position);
         match tail {
             Tail::Clean => self.line += newlines,
             Tail::Partial { at, line } => {
@@ -190,6 +198,7 @@ impl<T> Taker<'_, T> {
                 self.carry = Some((rest, self.line + line));
             }
         }
+        (batch, Some(chunk.bytes))
     }
 }
 
@@ -200,6 +209,10 @@ struct Shared<'a, T> {
     /// Signalled when a result is added or taken.
     changed: Condvar,
     taker: Mutex<Taker<'a, T>>,
+    /// Batches given back, to fill again.
+    batches: Mutex<Vec<Batch>>,
+    /// Chunk buffers done with, to read into again.
+    spare: Mutex<Vec<Vec<u8>>>,
     /// Number of the next piece to take.
     next: AtomicU64,
     /// Set when a worker panicked: the others stop rather than wait for its piece.
@@ -215,7 +228,7 @@ impl<T: Send> Shared<'_, T> {
     fn work(&self) {
         let _bail = Bail(self);
         while !self.failed.load(Ordering::Acquire) {
-            let job = lock(&self.feed).next(self.chunk_bytes);
+            let job = lock(&self.feed).next(self.chunk_bytes, &self.spare);
             let Some((n, piece, position)) = job else {
                 break;
             };
@@ -227,7 +240,8 @@ impl<T: Send> Shared<'_, T> {
                     chunk: None,
                 },
                 Piece::Chunk(chunk) => {
-                    let mut batch = Batch::new();
+                    let mut batch = lock(&self.batches).pop().unwrap_or_default();
+                    batch.clear();
                     let parsed = chunk.parse(&mut batch);
                     Done {
                         value: (self.prepare)(batch),
@@ -286,8 +300,14 @@ impl<T: Send> Shared<'_, T> {
                 let Some(done) = lock(&self.waiting).remove(&n) else {
                     break;
                 };
-                taker.take(done);
+                let (batch, bytes) = taker.take(done);
                 self.next.store(n + 1, Ordering::Release);
+                if let Some(b) = batch {
+                    lock(&self.batches).push(b);
+                }
+                if let Some(b) = bytes {
+                    lock(&self.spare).push(b);
+                }
                 self.changed.notify_all();
             }
             drop(taker);

@@ -30,7 +30,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::model::{Cluster, Detection};
@@ -102,12 +102,22 @@ pub fn write_all(
         clusters: dir.join("clusters.json"),
         bundle: dir.join("bundle.json"),
     };
-    to_file(&written.edges, |w| write_edges_csv(w, detection))?;
-    to_file(&written.graphml, |w| write_graphml(w, detection))?;
-    to_file(&written.clusters, |w| {
-        write_clusters_json(w, detection, config)
-    })?;
-    to_file(&written.bundle, |w| write_stix(w, detection, stix))?;
+    // The four files side by side; the first failure is reported.
+    let results: [Result<(), OutputError>; 4] = std::thread::scope(|scope| {
+        let w = &written;
+        let clusters = scope
+            .spawn(move || to_file(&w.clusters, |f| write_clusters_json(f, detection, config)));
+        let bundle = scope.spawn(move || to_file(&w.bundle, |f| write_stix(f, detection, stix)));
+        let graphml = scope.spawn(move || to_file(&w.graphml, |f| write_graphml(f, detection)));
+        let edges = to_file(&w.edges, |f| write_edges_csv(f, detection));
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(), OutputError>>| {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
+        [edges, join(graphml), join(clusters), join(bundle)]
+    });
+    for r in results {
+        r?;
+    }
     Ok(written)
 }
 
@@ -116,11 +126,12 @@ fn to_file(
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> Result<(), OutputError> {
     let result = File::create(path).and_then(|file| {
-        let mut w = BufWriter::new(file);
+        let mut w = BufWriter::with_capacity(1 << 16, file);
         write(&mut w)?;
-        w.into_inner()
-            .map_err(io::IntoInnerError::into_error)?
-            .sync_all()
+        // Written through to the kernel, which keeps it if the process is killed; not
+        // forced to the disk, which these results (made again by running again) do not
+        // need and which took longer than writing them.
+        w.flush()
     });
     result.map_err(|source| OutputError::Write {
         path: path.to_owned(),

@@ -140,12 +140,14 @@ fn read_in_parallel(
             threads,
             chunk_bytes,
         },
-        &|batch: Batch| batch.to_posts(),
-        &mut |p, b, position| {
+        // Each batch is given back, to be cleared and filled again.
+        &|batch: Batch| (batch.to_posts(), batch),
+        &mut |(p, batch), b, position| {
             assert!(position >= last, "progress goes forward");
             last = position;
             posts.extend(p);
             bad.extend(b);
+            Some(batch)
         },
     )
     .unwrap();
@@ -1269,7 +1271,10 @@ fn a_read_error_in_parallel_is_reported_after_what_came_before() {
             chunk_bytes: 100,
         },
         &|batch: Batch| batch.len(),
-        &mut |n, _, _| taken += n,
+        &mut |n, _, _| {
+            taken += n;
+            None
+        },
     );
     assert!(matches!(result, Err(InputError::Read { .. })), "{result:?}");
     assert!(taken < 20_000, "the file after the broken one is not read");
@@ -1297,7 +1302,7 @@ fn read_anything(path: &Path, format: Option<Format>) {
             threads: 2,
             chunk_bytes: 5,
         };
-        let _ = read_parallel(vec![r], &parallel, &|b: Batch| b.len(), &mut |_, _, _| {});
+        let _ = read_parallel(vec![r], &parallel, &|b: Batch| b.len(), &mut |_, _, _| None);
     }
 }
 
