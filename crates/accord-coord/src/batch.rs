@@ -136,6 +136,26 @@ impl Batch {
         }
     }
 
+    /// Post `i`, its fields read one at a time (cheaper than a [`PostView`] when few are
+    /// needed).
+    pub(crate) fn fields(&self, i: usize) -> Fields<'_> {
+        Fields {
+            batch: self,
+            row: self.rows.get(i).copied().unwrap_or_default(),
+        }
+    }
+
+    fn str(&self, span: Span) -> &str {
+        self.strings.get(span.start..span.end).unwrap_or_default()
+    }
+
+    fn list(&self, range: Range) -> Strs<'_> {
+        Strs {
+            strings: &self.strings,
+            spans: self.lists.get(range.start..range.end).unwrap_or_default(),
+        }
+    }
+
     /// Every post, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = PostView<'_>> + '_ {
         self.rows.iter().map(|r| self.view(r))
@@ -242,6 +262,52 @@ impl Batch {
 
     pub(crate) fn add_row(&mut self, row: Row) {
         self.rows.push(row);
+    }
+}
+
+/// One post of a [`Batch`], each field read on demand.
+#[derive(Clone, Copy)]
+pub(crate) struct Fields<'a> {
+    batch: &'a Batch,
+    row: Row,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn platform(&self) -> &'a str {
+        self.batch.str(self.row.platform)
+    }
+
+    pub(crate) fn account(&self) -> &'a str {
+        self.batch.str(self.row.account)
+    }
+
+    pub(crate) fn text(&self) -> Option<&'a str> {
+        self.row.text.map(|s| self.batch.str(s))
+    }
+
+    pub(crate) fn urls(&self) -> Strs<'a> {
+        self.batch.list(self.row.urls)
+    }
+
+    pub(crate) fn hashtags(&self) -> Strs<'a> {
+        self.batch.list(self.row.hashtags)
+    }
+
+    pub(crate) fn media(&self) -> &'a [[u8; 32]] {
+        let r = self.row.media;
+        self.batch.media.get(r.start..r.end).unwrap_or_default()
+    }
+
+    pub(crate) fn is_repost(&self) -> bool {
+        self.row.repost_of.is_some()
+    }
+
+    pub(crate) fn repost_of(&self) -> Option<&'a str> {
+        self.row.repost_of.map(|s| self.batch.str(s))
+    }
+
+    pub(crate) fn reply_to(&self) -> Option<&'a str> {
+        self.row.reply_to.map(|s| self.batch.str(s))
     }
 }
 

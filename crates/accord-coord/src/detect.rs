@@ -549,16 +549,18 @@ impl Preparer {
         };
         let mut seen_links: Vec<(usize, usize)> = Vec::new();
         let mut seen_media: Vec<[u8; 32]> = Vec::new();
-        for (i, post) in batch.iter().enumerate() {
+        for i in 0..batch.len() {
+            let post = batch.fields(i);
             let i = i as u32;
-            out.accounts.push(key128(&[post.platform, post.account]));
-            let original = post.repost_of.is_none();
+            out.accounts
+                .push(key128(&[post.platform(), post.account()]));
+            let original = !post.is_repost();
             for (lane, &behaviour) in behaviours.iter().enumerate() {
                 let values = &mut out.lanes[lane];
                 match behaviour {
                     Behaviour::CoLink if original => {
                         seen_links.clear();
-                        for raw in post.urls {
+                        for raw in post.urls() {
                             let Some(l) = link(raw, self.config.link_domain) else {
                                 continue;
                             };
@@ -574,14 +576,14 @@ impl Preparer {
                         }
                     }
                     Behaviour::CoText if original => {
-                        if let Some(t) = post.text
+                        if let Some(t) = post.text()
                             && let Some(n) = text::normalize(t)
                         {
                             values.push((i, Value::Exact(key128(&[&n]), Shown::Text)));
                         }
                     }
                     Behaviour::CoSimilarText if original => {
-                        if let Some(t) = post.text
+                        if let Some(t) = post.text()
                             && let Some(n) = text::normalize(t)
                         {
                             let start = out.shingles.len();
@@ -592,7 +594,7 @@ impl Preparer {
                     }
                     Behaviour::CoMedia if original => {
                         seen_media.clear();
-                        for h in post.media {
+                        for h in post.media() {
                             if !seen_media.contains(h) {
                                 seen_media.push(*h);
                                 values.push((i, Value::Media(*h)));
@@ -600,27 +602,27 @@ impl Preparer {
                         }
                     }
                     Behaviour::CoRepost => {
-                        if let Some(target) = post.repost_of.map(str::trim)
+                        if let Some(target) = post.repost_of().map(str::trim)
                             && !target.is_empty()
                         {
                             values.push((
                                 i,
-                                Value::Exact(key128(&[post.platform, target]), Shown::Repost),
+                                Value::Exact(key128(&[post.platform(), target]), Shown::Repost),
                             ));
                         }
                     }
                     Behaviour::CoReply => {
-                        if let Some(target) = post.reply_to.map(str::trim)
+                        if let Some(target) = post.reply_to().map(str::trim)
                             && !target.is_empty()
                         {
                             values.push((
                                 i,
-                                Value::Exact(key128(&[post.platform, target]), Shown::Reply),
+                                Value::Exact(key128(&[post.platform(), target]), Shown::Reply),
                             ));
                         }
                     }
                     Behaviour::CoHashtag if original => {
-                        if let Some(set) = text::hashtag_set(post.hashtags) {
+                        if let Some(set) = text::hashtag_set(post.hashtags()) {
                             let start = out.owned.len();
                             out.owned.push_str(&set);
                             let end = out.owned.len();

@@ -15,6 +15,18 @@ pub(super) const MEDIA: &str = "media_pdq";
 pub(super) const REPOST: &str = "repost_of";
 pub(super) const REPLY: &str = "reply_to";
 
+/// `s` without white space at either end, as [`str::trim`], at once when both ends are
+/// plain ASCII (most cells).
+pub(super) fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b < 0x80 && !matches!(b, 9..=13 | b' '));
+    let bytes = s.as_bytes();
+    if plain(bytes.first()) && plain(bytes.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// The cell as UTF-8, or why not.
 pub(super) fn utf8<'a>(bytes: &'a [u8], column: &str) -> Result<&'a str, String> {
     std::str::from_utf8(bytes).map_err(|_| format!("{column} is not valid UTF-8"))
@@ -24,7 +36,7 @@ pub(super) fn utf8<'a>(bytes: &'a [u8], column: &str) -> Result<&'a str, String>
 pub(super) fn required<'a>(cell: Option<&'a str>, column: &str) -> Result<&'a str, String> {
     match cell {
         None => Err(format!("{column} is missing")),
-        Some(s) => match s.trim() {
+        Some(s) => match trim(s) {
             "" => Err(format!("{column} is empty")),
             t => Ok(t),
         },
@@ -33,7 +45,7 @@ pub(super) fn required<'a>(cell: Option<&'a str>, column: &str) -> Result<&'a st
 
 /// An optional id (repost, reply, platform): trimmed, `None` when empty.
 pub(super) fn optional(cell: &str) -> Option<&str> {
-    match cell.trim() {
+    match trim(cell) {
         "" => None,
         t => Some(t),
     }
@@ -41,7 +53,7 @@ pub(super) fn optional(cell: &str) -> Option<&str> {
 
 /// A post's text, as written, `None` when empty or only white space.
 pub(super) fn text(cell: &str) -> Option<&str> {
-    if cell.trim().is_empty() {
+    if trim(cell).is_empty() {
         None
     } else {
         Some(cell)
@@ -119,7 +131,7 @@ const MAX_SECONDS: i64 = 253_402_300_799;
 /// down) from epoch seconds (`1700000000`, `1700000000.25`, `1.7e9`) or RFC 3339
 /// (`2023-11-14T22:13:20Z`, `2023-11-14 22:13:20.250+01:00`).
 pub(super) fn time_ms(cell: &str) -> Result<i64, String> {
-    let s = cell.trim();
+    let s = trim(cell);
     if s.is_empty() {
         return Err(format!("{TIME} is empty"));
     }
@@ -331,4 +343,23 @@ pub(super) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trim_is_str_trim() {
+        let pieces = [
+            "", "a", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1f", "\u{a0}", "\u{85}", "\u{3000}",
+            "é", "x y", ",", "\u{2028}",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let s = format!("{a}{b}{c}");
+                    assert_eq!(super::trim(&s), s.trim(), "{s:?}");
+                }
+            }
+        }
+    }
 }
