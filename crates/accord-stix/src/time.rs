@@ -208,19 +208,40 @@ pub fn format_nanos(nanos: i64, digits: u32) -> String {
     let frac = nanos.rem_euclid(1_000_000_000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    let mut s = format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
     let digits = digits.min(9);
+    // Written digit by digit: this runs for every time in every output.
+    let mut s = String::with_capacity(21 + digits as usize);
+    if (0..=9999).contains(&y) {
+        push_digits(&mut s, y, 4);
+    } else {
+        s.push_str(&format!("{y:04}"));
+    }
+    s.push('-');
+    push_digits(&mut s, mo, 2);
+    s.push('-');
+    push_digits(&mut s, d, 2);
+    s.push('T');
+    push_digits(&mut s, sod / 3600, 2);
+    s.push(':');
+    push_digits(&mut s, sod % 3600 / 60, 2);
+    s.push(':');
+    push_digits(&mut s, sod % 60, 2);
     if digits > 0 {
-        let f = frac / 10i64.pow(9 - digits);
-        s.push_str(&format!(".{f:0width$}", width = digits as usize));
+        s.push('.');
+        push_digits(&mut s, frac / 10i64.pow(9 - digits), digits);
     }
     s.push('Z');
     s
+}
+
+/// Appends `n` (0 or more, below 10^`width`) in exactly `width` digits.
+fn push_digits(s: &mut String, n: i64, width: u32) {
+    let mut div = 10i64.pow(width.saturating_sub(1));
+    while div > 0 {
+        let digit = (n / div % 10) as u8;
+        s.push(char::from(b'0' + digit));
+        div /= 10;
+    }
 }
 
 /// A source of the current time. Everything that stamps or compares times takes one.
@@ -273,6 +294,48 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_nanos_writes_what_format_would() {
+        let reference = |nanos: i64, digits: u32| {
+            let secs = nanos.div_euclid(1_000_000_000);
+            let frac = nanos.rem_euclid(1_000_000_000);
+            let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+            let sod = secs.rem_euclid(86_400);
+            let mut s = format!(
+                "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+                sod / 3600,
+                sod % 3600 / 60,
+                sod % 60
+            );
+            let digits = digits.min(9);
+            if digits > 0 {
+                let f = frac / 10i64.pow(9 - digits);
+                s.push_str(&format!(".{f:0width$}", width = digits as usize));
+            }
+            s.push('Z');
+            s
+        };
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Every time an i64 holds (years 1677 to 2262), each number of digits.
+            let nanos = match i % 4 {
+                0 => -((x % 4_000_000_000_000_000_000) as i64),
+                1 => (x % 4_000_000_000_000_000_000) as i64,
+                2 => x as i64,
+                _ => i64::from(i) * 999_999_937,
+            };
+            let digits = i % 11;
+            assert_eq!(
+                format_nanos(nanos, digits),
+                reference(nanos, digits),
+                "{nanos} {digits}"
+            );
+        }
+    }
 
     fn check(input: &str, expected: Result<i128, &str>) {
         match (Timestamp::parse(input), expected) {

@@ -391,6 +391,9 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
     let (mut starts, mut spans_end) = (Vec::with_capacity(16), Vec::with_capacity(16));
     // One UTF-8 check for the chunk; should it fail, each record is checked alone.
     let text = std::str::from_utf8(bytes).ok();
+    // Without a `\r` anywhere, fields end at one of three bytes, which `memchr` finds
+    // many bytes at a time.
+    let no_cr = memchr::memchr(b'\r', bytes).is_none();
     let mut pos = 0usize;
     // Line ends consumed so far.
     let mut line = 0u64;
@@ -412,7 +415,7 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
                 tail: Tail::Clean,
             };
         }
-        let simple = split_simple(bytes, pos, &mut starts, &mut spans_end);
+        let simple = split_simple(bytes, pos, no_cr, &mut starts, &mut spans_end);
         let result = if let Some((end, newlines)) = simple {
             pos = end;
             line += newlines;
@@ -523,11 +526,12 @@ impl Layout {
         if result.is_err() {
             batch.rollback(mark);
         }
-        result
+        result.map_err(|r| *r.0)
     }
 
     fn fill(&self, r: &View<'_>, batch: &mut Batch) -> Result<(), String> {
         self.fill_checked(r, Whole::Check(0..r.all().len()), batch)
+            .map_err(|r| *r.0)
     }
 
     /// Fills from `r`, whose fields all lie in `r.bytes[whole]` (checked for UTF-8 at
@@ -537,9 +541,9 @@ impl Layout {
         r: &View<'_>,
         whole: Whole<'_>,
         batch: &mut Batch,
-    ) -> Result<(), String> {
+    ) -> Result<(), Reason> {
         if r.len() != self.width {
-            return Err(if self.format == Format::Cnt {
+            return Err(Reason::from(if self.format == Format::Cnt {
                 format!(
                     "has {} fields; coordination-network-toolkit rows have 8 ({})",
                     r.len(),
@@ -547,7 +551,7 @@ impl Layout {
                 )
             } else {
                 format!("has {} fields, the header has {}", r.len(), self.width)
-            });
+            }));
         }
         // One UTF-8 check for the whole record, much faster than one per field; a field
         // is then a slice of it (`get` fails only off a character boundary, which a
@@ -626,6 +630,7 @@ impl Layout {
 fn split_simple(
     bytes: &[u8],
     start: usize,
+    no_cr: bool,
     starts: &mut Vec<usize>,
     ends: &mut Vec<usize>,
 ) -> Option<(usize, u64)> {
@@ -649,7 +654,11 @@ fn split_simple(
                 _ => return None,
             }
         } else {
-            let j = next_special(bytes, i)?;
+            let j = if no_cr {
+                i + memchr::memchr3(b',', b'"', b'\n', bytes.get(i..)?)?
+            } else {
+                next_special(bytes, i)?
+            };
             starts.push(i);
             ends.push(j);
             match bytes[j] {
@@ -691,6 +700,16 @@ fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
         .iter()
         .position(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
         .map(|k| j + k)
+}
+
+/// Why a record is bad, boxed so that a good record's result fits in registers (this is
+/// the inner loop of reading).
+struct Reason(Box<String>);
+
+impl From<String> for Reason {
+    fn from(s: String) -> Reason {
+        Reason(Box::new(s))
+    }
 }
 
 /// Where a record's fields are, for one UTF-8 check of them all.
