@@ -526,12 +526,12 @@ impl Layout {
         if result.is_err() {
             batch.rollback(mark);
         }
-        result.map_err(|r| *r.0)
+        result.map_err(|r| r.0.into_string())
     }
 
     fn fill(&self, r: &View<'_>, batch: &mut Batch) -> Result<(), String> {
         self.fill_checked(r, Whole::Check(0..r.all().len()), batch)
-            .map_err(|r| *r.0)
+            .map_err(|r| r.0.into_string())
     }
 
     /// Fills from `r`, whose fields all lie in `r.bytes[whole]` (checked for UTF-8 at
@@ -704,11 +704,11 @@ fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// Why a record is bad, boxed so that a good record's result fits in registers (this is
 /// the inner loop of reading).
-struct Reason(Box<String>);
+struct Reason(Box<str>);
 
 impl From<String> for Reason {
     fn from(s: String) -> Reason {
-        Reason(Box::new(s))
+        Reason(s.into_boxed_str())
     }
 }
 
