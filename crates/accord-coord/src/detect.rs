@@ -162,11 +162,13 @@ struct Action {
 const ACTION_BYTES: usize = 20;
 
 impl Action {
-    fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.time.to_le_bytes());
-        out.extend_from_slice(&self.item.to_le_bytes());
-        out.extend_from_slice(&self.account.to_le_bytes());
-        out.extend_from_slice(&self.post.to_le_bytes());
+    fn write(&self, log: &mut Log) {
+        log.record(ACTION_BYTES, |out| {
+            out.extend_from_slice(&self.time.to_le_bytes());
+            out.extend_from_slice(&self.item.to_le_bytes());
+            out.extend_from_slice(&self.account.to_le_bytes());
+            out.extend_from_slice(&self.post.to_le_bytes());
+        });
     }
 
     /// Decodes the [`ACTION_BYTES`] bytes of `r`.
@@ -374,7 +376,7 @@ impl Lane {
             account,
             post: p,
         }
-        .write(self.actions.tail());
+        .write(&mut self.actions);
     }
 
     /// Bytes held in memory that may move to disk.
@@ -863,10 +865,11 @@ impl Detector {
             self.post_marks.push(self.post_log.len());
         }
         self.posts += 1;
-        let log = self.post_log.tail();
-        log.extend_from_slice(&(id.len() as u32).to_le_bytes());
-        log.extend_from_slice(id.as_bytes());
-        log.extend_from_slice(&time_ms.to_le_bytes());
+        self.post_log.record(12 + id.len(), |log| {
+            log.extend_from_slice(&(id.len() as u32).to_le_bytes());
+            log.extend_from_slice(id.as_bytes());
+            log.extend_from_slice(&time_ms.to_le_bytes());
+        });
         (account, p)
     }
 

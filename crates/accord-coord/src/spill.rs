@@ -56,42 +56,72 @@ impl Drop for SpillFile {
 }
 
 /// An append-only sequence of bytes, its start possibly in a file.
+///
+/// The bytes in memory are kept in blocks that are never moved once allocated (a single
+/// growing buffer copied everything at each doubling, while posts were taken in order, the
+/// one part of a run that is not spread over threads); a record never straddles two.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
     file: Option<SpillFile>,
     /// Bytes in the file.
     on_disk: u64,
-    /// Bytes after those in the file.
-    buf: Vec<u8>,
+    /// Bytes after those in the file, block by block.
+    blocks: Vec<Vec<u8>>,
+    /// Where each block starts, counted from the first byte in memory.
+    starts: Vec<u64>,
+    /// Bytes in the blocks.
+    in_memory: u64,
 }
+
+/// Size of the first block; each next one is twice the last, up to [`MAX_BLOCK`].
+const FIRST_BLOCK: usize = 64 << 10;
+const MAX_BLOCK: usize = 4 << 20;
 
 impl Log {
     /// Bytes appended so far.
     pub(crate) fn len(&self) -> u64 {
-        self.on_disk + self.buf.len() as u64
+        self.on_disk + self.in_memory
     }
 
     /// Bytes held in memory.
     pub(crate) fn in_memory(&self) -> usize {
-        self.buf.len()
+        self.in_memory as usize
     }
 
-    /// Appends `bytes`; returns where they start.
+    /// Appends `bytes` as one record; returns where they start.
     pub(crate) fn append(&mut self, bytes: &[u8]) -> u64 {
         let at = self.len();
-        self.buf.extend_from_slice(bytes);
+        self.record(bytes.len(), |b| b.extend_from_slice(bytes));
         at
     }
 
-    /// The buffer to append to directly (its start is at [`Log::len`] before appending).
-    pub(crate) fn tail(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+    /// Appends one record of `len` bytes, written by `write` to the end of the buffer it
+    /// is handed.
+    pub(crate) fn record(&mut self, len: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        let full = self
+            .blocks
+            .last()
+            .is_none_or(|b| b.capacity() - b.len() < len);
+        if full {
+            let size = self
+                .blocks
+                .last()
+                .map_or(FIRST_BLOCK, |b| (b.capacity() * 2).min(MAX_BLOCK))
+                .max(len);
+            self.starts.push(self.in_memory);
+            self.blocks.push(Vec::with_capacity(size));
+        }
+        if let Some(block) = self.blocks.last_mut() {
+            let before = block.len();
+            write(block);
+            self.in_memory += (block.len() - before) as u64;
+        }
     }
 
     /// Moves the bytes held in memory to the end of the log's file in `dir` (made on first
     /// use) and frees them.
     pub(crate) fn spill(&mut self, dir: &Path) -> io::Result<()> {
-        if self.buf.is_empty() {
+        if self.in_memory == 0 {
             return Ok(());
         }
         if self.file.is_none() {
@@ -102,10 +132,14 @@ impl Log {
         };
         spill.file.seek(SeekFrom::Start(self.on_disk))?;
         let mut w = BufWriter::with_capacity(CHUNK, &mut spill.file);
-        w.write_all(&self.buf)?;
+        for block in &self.blocks {
+            w.write_all(block)?;
+        }
         w.flush()?;
-        self.on_disk += self.buf.len() as u64;
-        self.buf = Vec::new();
+        self.on_disk += self.in_memory;
+        self.blocks = Vec::new();
+        self.starts = Vec::new();
+        self.in_memory = 0;
         Ok(())
     }
 
@@ -125,8 +159,20 @@ impl Log {
             self.read_file(offset, out)?;
         }
         if end > self.on_disk {
-            let start = offset.max(self.on_disk) - self.on_disk;
-            out.extend_from_slice(&self.buf[start as usize..(end - self.on_disk) as usize]);
+            let mut at = offset.max(self.on_disk) - self.on_disk;
+            let end = end - self.on_disk;
+            // The block holding `at`, then the ones after it.
+            let mut b = self.starts.partition_point(|&s| s <= at).saturating_sub(1);
+            while at < end {
+                let (Some(block), Some(&start)) = (self.blocks.get(b), self.starts.get(b)) else {
+                    break;
+                };
+                let from = (at - start) as usize;
+                let to = ((end - start) as usize).min(block.len());
+                out.extend_from_slice(block.get(from..to).unwrap_or_default());
+                at = start + to as u64;
+                b += 1;
+            }
         }
         Ok(())
     }
@@ -158,8 +204,10 @@ impl Log {
                 at += n as u64;
             }
         }
-        if !self.buf.is_empty() {
-            each(&self.buf);
+        for block in &self.blocks {
+            if !block.is_empty() {
+                each(block);
+            }
         }
         Ok(())
     }
@@ -175,23 +223,37 @@ mod tests {
         let mut log = Log::default();
         let mut expected = Vec::new();
         for round in 0..5u8 {
-            for i in 0..1000u32 {
+            // Enough to fill several blocks.
+            for i in 0..100_000u32 {
                 let bytes = (i ^ u32::from(round)).to_le_bytes();
-                log.append(&bytes);
+                if i % 2 == 0 {
+                    log.append(&bytes);
+                } else {
+                    log.record(4, |b| b.extend_from_slice(&bytes));
+                }
                 expected.extend_from_slice(&bytes);
             }
-            if round % 2 == 0 {
+            if round % 2 == 0 && round < 4 {
                 log.spill(&dir).unwrap();
                 assert_eq!(log.in_memory(), 0);
             }
         }
         assert_eq!(log.len(), expected.len() as u64);
         let mut out = Vec::new();
-        for (offset, len) in [(0, 8), (3990, 20), (7996, 12), (16000, 4000), (19996, 4)] {
+        let total = expected.len() as u64;
+        let mut reads = vec![(0, 8), (3990, 20), (total - 4, 4), (1_599_990, 400_000)];
+        // Around every block boundary of the part in memory (rounds 3 and 4).
+        for k in 1..8u64 {
+            let boundary = 1_200_000 + (FIRST_BLOCK as u64) * ((1 << k) - 1);
+            if boundary + 10 < total {
+                reads.push((boundary - 6, 12));
+            }
+        }
+        for (offset, len) in reads {
             log.read_at(offset, len, &mut out).unwrap();
             assert_eq!(out, expected[offset as usize..offset as usize + len]);
         }
-        assert!(log.read_at(19_998, 4, &mut out).is_err());
+        assert!(log.read_at(total - 2, 4, &mut out).is_err());
         let mut streamed = Vec::new();
         log.for_each_piece(4, |p| {
             assert_eq!(p.len() % 4, 0);
