@@ -384,9 +384,10 @@ impl Chunk {
 /// ([`split_simple`]), several times faster than `csv-core` and to the same fields; every
 /// other record goes through `csv-core`.
 fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mut Batch) -> Parsed {
-    let mut core = csv_core::Reader::new();
-    let mut fields = vec![0u8; 1 << 12];
-    let mut ends = vec![0usize; 64];
+    // Made on the first record it has to read (building it is not free).
+    let mut core: Option<csv_core::Reader> = None;
+    let mut fields = Vec::new();
+    let mut ends = Vec::new();
     let mut bad = Vec::new();
     let (mut starts, mut spans_end) = (Vec::with_capacity(16), Vec::with_capacity(16));
     // One UTF-8 check for the chunk; should it fail, each record is checked alone.
@@ -436,6 +437,10 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
                 ends.resize(64, 0);
             }
             let (mut out, mut nends) = (0usize, 0usize);
+            let core = core.get_or_insert_with(csv_core::Reader::new);
+            if fields.len() < 1 << 12 {
+                fields.resize(1 << 12, 0);
+            }
             let lines_before = core.line();
             loop {
                 let input = bytes.get(pos..).unwrap_or_default();
@@ -654,11 +659,7 @@ fn split_simple(
                 _ => return None,
             }
         } else {
-            let j = if no_cr {
-                i + memchr::memchr3(b',', b'"', b'\n', bytes.get(i..)?)?
-            } else {
-                next_special(bytes, i)?
-            };
+            let j = field_end(bytes, i, no_cr)?;
             starts.push(i);
             ends.push(j);
             match bytes[j] {
@@ -673,23 +674,50 @@ fn split_simple(
     }
 }
 
-/// The first comma, quote, `\r` or `\n` at or after `from`, looking at eight bytes at a
-/// time.
-fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
+/// The first comma, quote, `\r` or `\n` at or after `from`: most fields are short (ids,
+/// times, platforms, empty cells), so the first sixteen bytes are looked at here, eight
+/// at a time; past them `memchr` takes over when `no_cr` (no `\r` in the input), which
+/// is faster on long fields than anything without vector instructions.
+fn field_end(bytes: &[u8], from: usize, no_cr: bool) -> Option<usize> {
+    let mut j = from;
+    for _ in 0..2 {
+        let Some(hits) = bytes.get(j..j + 8).map(special_bytes) else {
+            break;
+        };
+        if hits != 0 {
+            return Some(j + (hits.trailing_zeros() / 8) as usize);
+        }
+        j += 8;
+    }
+    if no_cr {
+        memchr::memchr3(b',', b'"', b'\n', bytes.get(j..)?).map(|k| j + k)
+    } else {
+        next_special(bytes, j)
+    }
+}
+
+/// The high bit of each byte of `word` (eight bytes) that is a comma, quote, `\r` or
+/// `\n`; exact for the lowest such byte, the only one used (a borrow may flag bytes
+/// above it).
+fn special_bytes(word: &[u8]) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // High bit of each byte of `w` equal to `c`; exact for the lowest such byte, which
-    // is the only one used (a borrow may flag bytes above it).
-    let eq = |w: u64, c: u8| {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(word);
+    let w = u64::from_le_bytes(w);
+    let eq = |c: u8| {
         let x = w ^ (ONES * u64::from(c));
         x.wrapping_sub(ONES) & !x & HIGHS
     };
+    eq(b',') | eq(b'"') | eq(b'\n') | eq(b'\r')
+}
+
+/// The first comma, quote, `\r` or `\n` at or after `from`, looking at eight bytes at a
+/// time.
+fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
     let mut j = from;
     while let Some(word) = bytes.get(j..j + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let w = u64::from_le_bytes(w);
-        let hits = eq(w, b',') | eq(w, b'"') | eq(w, b'\n') | eq(w, b'\r');
+        let hits = special_bytes(word);
         if hits != 0 {
             return Some(j + (hits.trailing_zeros() / 8) as usize);
         }
