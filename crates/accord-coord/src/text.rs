@@ -15,6 +15,40 @@ use unicode_normalization::UnicodeNormalization;
 /// after normalisation (a post of only links and mentions says nothing of its own).
 #[must_use]
 pub fn normalize(text: &str) -> Option<String> {
+    if text.is_ascii() {
+        return normalize_ascii(text.as_bytes());
+    }
+    normalize_any(text)
+}
+
+/// [`normalize`] of ASCII text, byte by byte (most posts; the same result as
+/// [`normalize_any`], several times faster).
+fn normalize_ascii(text: &[u8]) -> Option<String> {
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    // The white space of `char::is_whitespace` in ASCII: tab to carriage return, space.
+    for word in text.split(|&c| matches!(c, 9..=13 | b' ')) {
+        if word.is_empty()
+            || word.windows(3).any(|w| w == b"://")
+            || word
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"www."))
+            || (word.len() > 1 && word[0] == b'@')
+        {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.extend(word.iter().map(u8::to_ascii_lowercase));
+    }
+    if out.is_empty() {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// [`normalize`] of any text.
+fn normalize_any(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let folded: String;
     let source = if text.is_ascii() {
@@ -142,4 +176,68 @@ pub fn hashtag_set<S: AsRef<str>>(tags: impl IntoIterator<Item = S>) -> Option<S
 
 fn fold32(h: u64) -> u32 {
     (h ^ (h >> 32)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    /// The ASCII path gives what the general one does, on every kind of word.
+    #[test]
+    fn ascii_texts_normalise_as_any_text() {
+        let bits = [
+            "Vote",
+            "vote",
+            "VOTE!",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\x0b",
+            "\x0c",
+            "@",
+            "@x",
+            "@@",
+            "a@b",
+            "http://x.example/a",
+            "://",
+            "a:",
+            "x:/",
+            "https:",
+            "www.",
+            "WWW.x",
+            "ww",
+            "w",
+            ".",
+            "42",
+            "#tag",
+            "é",
+            "ＶＯＴＥ",
+            "\u{a0}",
+        ];
+        let mut x = 0x1234_5678_u64;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut ascii = 0;
+        for _ in 0..50_000 {
+            let text: String = (0..next(8)).map(|_| bits[next(bits.len())]).collect();
+            if text.is_ascii() {
+                ascii += 1;
+                assert_eq!(
+                    super::normalize_ascii(text.as_bytes()),
+                    super::normalize_any(&text),
+                    "{text:?}"
+                );
+            }
+            assert_eq!(
+                super::normalize(&text),
+                super::normalize_any(&text),
+                "{text:?}"
+            );
+        }
+        assert!(ascii > 10_000);
+    }
 }
