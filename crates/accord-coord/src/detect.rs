@@ -1312,42 +1312,147 @@ fn pair_part(pair: u64) -> usize {
 }
 
 /// Every co-acting pair of a behaviour and its tally, in [`PAIR_PARTS`] parts.
+///
+/// Each part is a list of (pair, tally) records: appended to while pairing (in order of
+/// memory, where a hash table would miss the cache on nearly every pair), then sorted by
+/// pair with a radix sort and summed, pair by pair ([`Pairs::settle`]). A part is settled
+/// whenever it has doubled since it last was, so that it never holds more than about twice
+/// its distinct pairs, however many episodes they share.
 struct Pairs {
-    parts: Vec<Map<u64, Tally>>,
+    parts: Vec<Part>,
+}
+
+#[derive(Default)]
+struct Part {
+    records: Vec<(u64, Tally)>,
+    /// Records at the last settling (they are sorted and distinct).
+    settled: usize,
+}
+
+/// Records a part holds before it is first settled.
+const SETTLE_MIN: usize = 1 << 16;
+
+impl Part {
+    fn push(&mut self, pair: u64, tally: Tally) {
+        self.records.push((pair, tally));
+        if self.records.len() >= SETTLE_MIN.max(2 * self.settled) {
+            self.settle();
+        }
+    }
+
+    /// Sorts the records by pair and sums those of the same pair.
+    fn settle(&mut self) {
+        radix_sort(&mut self.records);
+        let mut kept = 0usize;
+        for i in 0..self.records.len() {
+            let (pair, tally) = self.records[i];
+            if kept > 0 && self.records[kept - 1].0 == pair {
+                self.records[kept - 1]
+                    .1
+                    .add(tally.units(), u64::from(tally.episodes()));
+            } else {
+                self.records[kept] = (pair, tally);
+                kept += 1;
+            }
+        }
+        self.records.truncate(kept);
+        self.settled = kept;
+    }
+}
+
+/// Sorts `records` by their key, least significant byte first, skipping the bytes all
+/// keys share (pairs of account numbers leave most of them zero).
+fn radix_sort(records: &mut Vec<(u64, Tally)>) {
+    if records.len() < 2 {
+        return;
+    }
+    let (mut or, mut and) = (0u64, u64::MAX);
+    for &(k, _) in records.iter() {
+        or |= k;
+        and &= k;
+    }
+    let varying = or ^ and;
+    let mut spare: Vec<(u64, Tally)> = vec![(0, Tally::default()); records.len()];
+    for shift in (0..64).step_by(8) {
+        if (varying >> shift) & 0xff == 0 {
+            continue;
+        }
+        let mut counts = [0usize; 256];
+        for &(k, _) in records.iter() {
+            counts[((k >> shift) & 0xff) as usize] += 1;
+        }
+        let mut at = 0;
+        for c in &mut counts {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for &r in records.iter() {
+            let d = ((r.0 >> shift) & 0xff) as usize;
+            spare[counts[d]] = r;
+            counts[d] += 1;
+        }
+        std::mem::swap(records, &mut spare);
+    }
 }
 
 impl Pairs {
     fn new() -> Pairs {
         Pairs {
-            parts: (0..PAIR_PARTS).map(|_| Map::default()).collect(),
+            parts: (0..PAIR_PARTS).map(|_| Part::default()).collect(),
         }
+    }
+
+    fn add(&mut self, pair: u64, units: u64) {
+        let mut tally = Tally::default();
+        tally.add(units, 1);
+        self.parts[pair_part(pair)].push(pair, tally);
     }
 
     fn len(&self) -> usize {
-        self.parts.iter().map(HashMap::len).sum()
+        self.parts.iter().map(|p| p.records.len()).sum()
     }
 
     fn iter(&self) -> impl Iterator<Item = (u64, Tally)> + '_ {
-        self.parts
-            .iter()
-            .flat_map(|m| m.iter().map(|(&k, &t)| (k, t)))
+        self.parts.iter().flat_map(|p| p.records.iter().copied())
     }
 
-    /// Adds `other` in, part by part, freeing each of its parts once added.
-    fn absorb(&mut self, other: Pairs) {
-        for (mine, theirs) in self.parts.iter_mut().zip(other.parts) {
-            let (mut big, small) = if theirs.len() > mine.len() {
-                (theirs, std::mem::take(mine))
-            } else {
-                (std::mem::take(mine), theirs)
-            };
-            for (k, t) in small {
-                big.entry(k)
-                    .or_default()
-                    .add(t.units(), u64::from(t.episodes()));
+    /// Joins the pairs found by each thread, part by part (each part's records freed
+    /// once joined), the parts dealt to `threads` threads, and settles every part.
+    fn join(all: Vec<Pairs>, threads: usize) -> Pairs {
+        let mut sources: Vec<std::vec::IntoIter<Part>> =
+            all.into_iter().map(|p| p.parts.into_iter()).collect();
+        // Part by part: every thread's records of that part.
+        let mut gathered: Vec<Vec<Part>> = (0..PAIR_PARTS)
+            .map(|_| sources.iter_mut().filter_map(Iterator::next).collect())
+            .collect();
+        let settle = |parts: &mut [Vec<Part>]| {
+            parts
+                .iter_mut()
+                .map(|pieces| {
+                    let mut pieces = std::mem::take(pieces).into_iter();
+                    let mut part = pieces.next().unwrap_or_default();
+                    for more in pieces {
+                        part.records.extend_from_slice(&more.records);
+                    }
+                    part.settle();
+                    part.records.shrink_to_fit();
+                    part
+                })
+                .collect::<Vec<Part>>()
+        };
+        let chunk = PAIR_PARTS.div_ceil(threads.max(1));
+        let parts = std::thread::scope(|scope| {
+            let mut slices = gathered.chunks_mut(chunk);
+            let mine = slices.next();
+            let handles: Vec<_> = slices.map(|s| scope.spawn(move || settle(s))).collect();
+            let mut parts = mine.map(settle).unwrap_or_default();
+            for h in handles {
+                parts.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
             }
-            *mine = big;
-        }
+            parts
+        });
+        Pairs { parts }
     }
 }
 
@@ -1443,21 +1548,13 @@ fn pair_weights(
                 scratch.dedup();
                 let w = weight_of(i);
                 for &pair in &scratch {
-                    pairs.parts[pair_part(pair)]
-                        .entry(pair)
-                        .or_default()
-                        .add(w, 1);
+                    pairs.add(pair, w);
                 }
             }
         }
         pairs
     };
-    let mut all = run_ranges(ranges, &work).into_iter();
-    let mut total = all.next().unwrap_or_else(Pairs::new);
-    for more in all {
-        total.absorb(more);
-    }
-    total
+    Pairs::join(run_ranges(ranges, &work), ranges.len())
 }
 
 /// For every kept edge and each of its items, the closest pair of posts.
@@ -1606,4 +1703,43 @@ fn clusters(accounts: &[Account], edges: &[Edge], items: &[Item]) -> Vec<Cluster
         c.id = i as u32;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Pairs, Tally};
+    use std::collections::HashMap;
+
+    /// Pair tallies come out as a plain map would count them, across settlings within a
+    /// part (hundreds of thousands of records) and the joining of several threads' parts.
+    #[test]
+    fn pairs_tally_as_a_map_does() {
+        let mut x = 0x853c_49e6_748f_ea9b_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut expected: HashMap<u64, (u64, u32)> = HashMap::new();
+        let mut threads = vec![Pairs::new(), Pairs::new(), Pairs::new()];
+        for n in 0..600_000u64 {
+            // Few distinct pairs, so that settling has much to sum; keys with high bits.
+            let a = next() % 300;
+            let b = next() % 3_000 + (n % 2) * (1 << 40);
+            let pair = (a << 48) | b;
+            let units = next() % 1000;
+            threads[(n % 3) as usize].add(pair, units);
+            let e = expected.entry(pair).or_default();
+            e.0 += units;
+            e.1 += 1;
+        }
+        let joined = Pairs::join(threads, 2);
+        let got: HashMap<u64, (u64, u32)> = joined
+            .iter()
+            .map(|(k, t): (u64, Tally)| (k, (t.units(), t.episodes())))
+            .collect();
+        assert_eq!(joined.len(), expected.len(), "each pair once");
+        assert_eq!(got, expected);
+    }
 }
