@@ -549,7 +549,9 @@ impl Preparer {
             shingles: Vec::new(),
             batch: Batch::new(),
         };
-        let mut seen_links: Vec<(usize, usize)> = Vec::new();
+        let mut seen_links: Vec<u128> = Vec::new();
+        // Each distinct link of the batch as written: its key and canonical form, if any.
+        let mut links: Map<&str, Option<(u128, usize, usize)>> = Map::default();
         let mut seen_media: Vec<[u8; 32]> = Vec::new();
         for i in 0..batch.len() {
             let post = batch.fields(i);
@@ -563,18 +565,22 @@ impl Preparer {
                     Behaviour::CoLink if original => {
                         seen_links.clear();
                         for raw in post.urls() {
-                            let Some(l) = link(raw, self.config.link_domain) else {
+                            // A link seen earlier in the batch is canonical already.
+                            let known = *links.entry(raw).or_insert_with(|| {
+                                link(raw, self.config.link_domain).map(|l| {
+                                    let start = out.owned.len();
+                                    out.owned.push_str(&l);
+                                    (key128(&[&l]), start, out.owned.len())
+                                })
+                            });
+                            let Some((key, start, end)) = known else {
                                 continue;
                             };
-                            let owned = &out.owned;
-                            if seen_links.iter().any(|&(a, b)| owned.get(a..b) == Some(&l)) {
+                            if seen_links.contains(&key) {
                                 continue;
                             }
-                            let start = out.owned.len();
-                            out.owned.push_str(&l);
-                            let end = out.owned.len();
-                            seen_links.push((start, end));
-                            values.push((i, Value::Exact(key128(&[&l]), Shown::Owned(start, end))));
+                            seen_links.push(key);
+                            values.push((i, Value::Exact(key, Shown::Owned(start, end))));
                         }
                     }
                     Behaviour::CoText if original => {
