@@ -24,22 +24,42 @@ pub fn normalize(text: &str) -> Option<String> {
 /// [`normalize`] of ASCII text, byte by byte (most posts; the same result as
 /// [`normalize_any`], several times faster).
 fn normalize_ascii(text: &[u8]) -> Option<String> {
-    let mut out: Vec<u8> = Vec::with_capacity(text.len());
     // The white space of `char::is_whitespace` in ASCII: tab to carriage return, space.
-    for word in text.split(|&c| matches!(c, 9..=13 | b' ')) {
-        if word.is_empty()
-            || word.windows(3).any(|w| w == b"://")
+    let space = |c: u8| matches!(c, 9..=13 | b' ');
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let mut i = 0;
+    // One pass: each word is copied in lower case as it is read, and taken back out if
+    // it turns out to be a link or a mention.
+    while i < text.len() {
+        if space(text[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let before = out.len();
+        if before > 0 {
+            out.push(b' ');
+        }
+        let mut link = false;
+        while let Some(&c) = text.get(i) {
+            if space(c) {
+                break;
+            }
+            if c == b':' && text.get(i + 1) == Some(&b'/') && text.get(i + 2) == Some(&b'/') {
+                link = true;
+            }
+            out.push(c.to_ascii_lowercase());
+            i += 1;
+        }
+        let word = &text[start..i];
+        if link
             || word
                 .get(..4)
                 .is_some_and(|p| p.eq_ignore_ascii_case(b"www."))
             || (word.len() > 1 && word[0] == b'@')
         {
-            continue;
+            out.truncate(before);
         }
-        if !out.is_empty() {
-            out.push(b' ');
-        }
-        out.extend(word.iter().map(u8::to_ascii_lowercase));
     }
     if out.is_empty() {
         return None;
