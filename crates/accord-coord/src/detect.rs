@@ -411,9 +411,12 @@ pub struct Detector {
     accounts: Vec<Box<str>>,
     /// Posts taken.
     posts: usize,
-    /// Each post's id and time: a `u32` length, the id, the time in milliseconds.
+    /// The id and time of each post that acts in some behaviour: a `u32` length, the id,
+    /// the time in milliseconds.
     post_log: Log,
-    /// Where every [`POSTS_PER_MARK`]th post starts in `post_log`.
+    /// Posts in `post_log`: those that act in some behaviour, numbered in order.
+    logged: usize,
+    /// Where every [`POSTS_PER_MARK`]th logged post starts in `post_log`.
     post_marks: Vec<u64>,
     /// The first failure to spill; the posts after it were not taken.
     failed: Option<std::io::Error>,
@@ -668,6 +671,7 @@ impl Detector {
             posts: 0,
             post_log: Log::default(),
             post_marks: Vec::new(),
+            logged: 0,
             failed: None,
         }
     }
@@ -765,9 +769,15 @@ impl Detector {
         let mut known = Vec::with_capacity(prepared.accounts.len());
         self.account_keys
             .find_many(prepared.accounts.iter().copied(), &mut known);
+        let mut acts = vec![false; prepared.accounts.len()];
+        for values in &per_lane {
+            for &(i, _) in values {
+                acts[i as usize] = true;
+            }
+        }
         for (i, (&key, &known)) in prepared.accounts.iter().zip(&known).enumerate() {
-            let (platform, account, id, time_ms) = prepared.batch.basics(i);
-            takers.push(self.take_post(platform, account, id, time_ms, key, known));
+            let basics = prepared.batch.basics(i);
+            takers.push(self.take_post(basics, key, known, acts[i]));
         }
         let prepared = &*prepared;
         let takers = &takers;
@@ -839,15 +849,14 @@ impl Detector {
         }
     }
 
-    /// Records one post.
+    /// Records one post: its platform, account id, id and time; its account's key (and
+    /// number, if [`Interner::find_many`] found one); whether it acts in any behaviour.
     fn take_post(
         &mut self,
-        platform: &str,
-        account_id: &str,
-        id: &str,
-        time_ms: i64,
+        (platform, account_id, id, time_ms): (&str, &str, &str, i64),
         account_key: u128,
         known: u32,
+        acts: bool,
     ) -> (u32, u32) {
         let (account, fresh) = if known == ABSENT {
             self.account_keys.intern(account_key)
@@ -866,11 +875,16 @@ impl Detector {
             key.push_str(account_id);
             self.accounts.push(key.into_boxed_str());
         }
-        let p = self.posts as u32;
-        if self.posts.is_multiple_of(POSTS_PER_MARK) {
+        self.posts += 1;
+        if !acts {
+            // Never cited as evidence: not logged, not numbered.
+            return (account, u32::MAX);
+        }
+        let p = self.logged as u32;
+        if self.logged.is_multiple_of(POSTS_PER_MARK) {
             self.post_marks.push(self.post_log.len());
         }
-        self.posts += 1;
+        self.logged += 1;
         self.post_log.record(12 + id.len(), |log| {
             log.extend_from_slice(&(id.len() as u32).to_le_bytes());
             log.extend_from_slice(id.as_bytes());

@@ -54,11 +54,34 @@ pub fn write_clusters_json(
     w.write_all(b",\n  \"stats\": ")?;
     write_indented(&mut w, &stats(detection))?;
     w.write_all(b",\n  \"clusters\": [")?;
-    for (i, c) in detection.clusters.iter().enumerate() {
-        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        // Compact, one cluster a line: a cluster with thousands of evidence pairs is
-        // megabytes, and `jq` or a browser lays it out on demand.
-        serde_json::to_writer(&mut w, &cluster(detection, c))?;
+    // Compact, one cluster a line: a cluster with thousands of evidence pairs is
+    // megabytes, and `jq` or a browser lays it out on demand. Clusters are rendered a few
+    // at a time side by side (one per thread), then written in order.
+    let threads = config.threads.max(1);
+    let render = |c: &Cluster| serde_json::to_vec(&cluster(detection, c));
+    for (n, group) in detection.clusters.chunks(threads).enumerate() {
+        let rendered: Vec<serde_json::Result<Vec<u8>>> = if group.len() == 1 {
+            group.iter().map(render).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = group
+                    .iter()
+                    .map(|c| scope.spawn(move || render(c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for (k, text) in rendered.into_iter().enumerate() {
+            w.write_all(if n == 0 && k == 0 {
+                b"\n    "
+            } else {
+                b",\n    "
+            })?;
+            w.write_all(&text?)?;
+        }
     }
     if !detection.clusters.is_empty() {
         w.write_all(b"\n  ")?;
