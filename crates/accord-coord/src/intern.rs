@@ -4,16 +4,18 @@
 //! and most of its time went to hash-table lookups missing the cache: a general-purpose
 //! map keeps its control bytes apart from its entries, two misses a lookup. The keys here
 //! are already hashes of good quality, so an open-addressing table with the key and its
-//! number side by side in one 20-byte slot does with one, and [`Interner::find_many`]
+//! number side by side in one 16-byte slot does with one, and [`Interner::find_many`]
 //! looks up a whole batch before anything is inserted, so that the processor waits for
 //! several misses at once instead of one after the other.
 
 /// Distinct keys, numbered from 0 in order of insertion.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
-    /// Each slot: the key in four words (high word first), then its number plus one
-    /// (0: empty).
-    slots: Vec<[u32; 5]>,
+    /// Each slot: 96 bits of the key in three words (the high 64 bits, then the low 32),
+    /// then its number plus one (0: empty). Two distinct keys agreeing on 96 bits are as
+    /// good as impossible: among 2^32 keys, the most that can be numbered, the chance is
+    /// below one in 2^32.
+    slots: Vec<[u32; 4]>,
     len: u32,
     /// `64 - log2(slots.len())`.
     shift: u32,
@@ -22,13 +24,8 @@ pub(crate) struct Interner {
 /// Answer of [`Interner::find_many`] for a key not there.
 pub(crate) const ABSENT: u32 = u32::MAX;
 
-fn words(key: u128) -> [u32; 4] {
-    [
-        (key >> 96) as u32,
-        (key >> 64) as u32,
-        (key >> 32) as u32,
-        key as u32,
-    ]
+fn words(key: u128) -> [u32; 3] {
+    [(key >> 96) as u32, (key >> 64) as u32, key as u32]
 }
 
 impl Interner {
@@ -38,8 +35,10 @@ impl Interner {
         self.len as usize
     }
 
+    /// Where `key` is looked for first; from the 96 bits kept only, so that a rebuilt
+    /// table finds it again.
     fn home(&self, key: u128) -> usize {
-        let folded = (key >> 64) as u64 ^ (key as u64).rotate_left(29);
+        let folded = (key >> 64) as u64 ^ u64::from(key as u32).rotate_left(29);
         (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
@@ -53,11 +52,11 @@ impl Interner {
         let mut i = self.home(key);
         loop {
             let s = &self.slots[i];
-            if s[4] == 0 {
+            if s[3] == 0 {
                 return None;
             }
-            if s[..4] == w {
-                return Some(s[4] - 1);
+            if s[..3] == w {
+                return Some(s[3] - 1);
             }
             i = (i + 1) & mask;
         }
@@ -80,14 +79,14 @@ impl Interner {
         let mut i = self.home(key);
         loop {
             let s = &mut self.slots[i];
-            if s[4] == 0 {
+            if s[3] == 0 {
                 let n = self.len;
-                *s = [w[0], w[1], w[2], w[3], n + 1];
+                *s = [w[0], w[1], w[2], n + 1];
                 self.len += 1;
                 return (n, true);
             }
-            if s[..4] == w {
-                return (s[4] - 1, false);
+            if s[..3] == w {
+                return (s[3] - 1, false);
             }
             i = (i + 1) & mask;
         }
@@ -95,16 +94,13 @@ impl Interner {
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1024);
-        let old = std::mem::replace(&mut self.slots, vec![[0; 5]; size]);
+        let old = std::mem::replace(&mut self.slots, vec![[0; 4]; size]);
         self.shift = 64 - size.trailing_zeros();
         let mask = size - 1;
-        for s in old.into_iter().filter(|s| s[4] != 0) {
-            let key = (u128::from(s[0]) << 96)
-                | (u128::from(s[1]) << 64)
-                | (u128::from(s[2]) << 32)
-                | u128::from(s[3]);
+        for s in old.into_iter().filter(|s| s[3] != 0) {
+            let key = (u128::from(s[0]) << 96) | (u128::from(s[1]) << 64) | u128::from(s[2]);
             let mut i = self.home(key);
-            while self.slots[i][4] != 0 {
+            while self.slots[i][3] != 0 {
                 i = (i + 1) & mask;
             }
             self.slots[i] = s;
