@@ -50,7 +50,7 @@ use accord_match::normalize;
 
 use crate::batch::{Batch, PostView};
 use crate::cluster::louvain;
-use crate::intern::{ABSENT, Interner};
+use crate::intern::Interner;
 use crate::model::{
     Account, Behaviour, BehaviourStats, Cluster, Detection, Edge, Evidence, Item, Post, PostRef,
     Stats,
@@ -280,7 +280,7 @@ impl Lane {
         }
     }
 
-    /// The item number for `key` (already `known`, or [`ABSENT`]), recording `account`
+    /// The item number for `key` (already `known`, or `ABSENT`), recording `account`
     /// and keeping `readable` (made on demand) when this is the item's second account,
     /// or always with `keep_always`.
     fn intern<'a>(
@@ -291,11 +291,7 @@ impl Lane {
         keep_always: bool,
         readable: impl FnOnce() -> Cow<'a, str>,
     ) -> (u32, bool) {
-        let (item, fresh) = if known == ABSENT {
-            self.keys.intern(key)
-        } else {
-            (known, false)
-        };
+        let (item, fresh) = self.keys.intern_known(key, known);
         if fresh {
             self.info.push([account, u32::MAX]);
             self.display.push(u32::MAX);
@@ -858,11 +854,7 @@ impl Detector {
         known: u32,
         acts: bool,
     ) -> (u32, u32) {
-        let (account, fresh) = if known == ABSENT {
-            self.account_keys.intern(account_key)
-        } else {
-            (known, false)
-        };
+        let (account, fresh) = self.account_keys.intern_known(account_key, known);
         if fresh {
             // The platform is kept free of the separator so that the key splits back.
             let mut key = String::with_capacity(platform.len() + account_id.len() + 1);

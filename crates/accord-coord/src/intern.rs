@@ -68,6 +68,16 @@ impl Interner {
         out.extend(keys.map(|k| self.find(k).unwrap_or(ABSENT)));
     }
 
+    /// [`Interner::intern`], unless `known` (an answer of [`Interner::find_many`] made
+    /// since the last insert of this key could have happened) gives the number already.
+    pub(crate) fn intern_known(&mut self, key: u128, known: u32) -> (u32, bool) {
+        if known == ABSENT {
+            self.intern(key)
+        } else {
+            (known, false)
+        }
+    }
+
     /// The number of `key`, inserting it if new; and whether it was.
     pub(crate) fn intern(&mut self, key: u128) -> (u32, bool) {
         // At most three quarters full.
