@@ -16,6 +16,7 @@ use csv_core::ReadRecordResult;
 use super::cell::{
     self, ACCOUNT, HASHTAGS, MEDIA, PLATFORM, POST, REPLY, REPOST, TEXT, TIME, URLS,
 };
+use super::scan::Scan;
 use super::{BadRow, CNT_HEADER, Fields, Format, InputError, ReadOptions};
 use crate::batch::{Batch, Row};
 
@@ -392,9 +393,8 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
     let (mut starts, mut spans_end) = (Vec::with_capacity(16), Vec::with_capacity(16));
     // One UTF-8 check for the chunk; should it fail, each record is checked alone.
     let text = std::str::from_utf8(bytes).ok();
-    // Without a `\r` anywhere, fields end at one of three bytes, which `memchr` finds
-    // many bytes at a time.
-    let no_cr = memchr::memchr(b'\r', bytes).is_none();
+    // Where the commas, quotes and line ends are, found a block at a time.
+    let mut scan = Scan::new(bytes);
     let mut pos = 0usize;
     // Line ends consumed so far.
     let mut line = 0u64;
@@ -416,7 +416,7 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
                 tail: Tail::Clean,
             };
         }
-        let simple = split_simple(bytes, pos, no_cr, &mut starts, &mut spans_end);
+        let simple = split_simple(bytes, pos, &mut scan, &mut starts, &mut spans_end);
         let result = if let Some((end, newlines)) = simple {
             pos = end;
             line += newlines;
@@ -635,7 +635,7 @@ impl Layout {
 fn split_simple(
     bytes: &[u8],
     start: usize,
-    no_cr: bool,
+    scan: &mut Scan<'_>,
     starts: &mut Vec<usize>,
     ends: &mut Vec<usize>,
 ) -> Option<(usize, u64)> {
@@ -645,11 +645,18 @@ fn split_simple(
     let mut newlines = 0u64;
     loop {
         if bytes.get(i) == Some(&b'"') {
-            let close = i + 1 + memchr::memchr(b'"', bytes.get(i + 1..)?)?;
-            let inside = bytes.get(i + 1..close)?;
-            if memchr::memchr(b'\n', inside).is_some() {
-                newlines += memchr::memchr_iter(b'\n', inside).count() as u64;
-            }
+            // The closing quote is the next quote; commas and line ends before it are
+            // inside the field.
+            let mut k = i + 1;
+            let close = loop {
+                let j = scan.next(k)?;
+                match bytes.get(j) {
+                    Some(b'"') => break j,
+                    Some(b'\n') => newlines += 1,
+                    _ => {}
+                }
+                k = j + 1;
+            };
             starts.push(i + 1);
             ends.push(close);
             match *bytes.get(close + 1)? {
@@ -659,7 +666,7 @@ fn split_simple(
                 _ => return None,
             }
         } else {
-            let j = field_end(bytes, i, no_cr)?;
+            let j = scan.next(i)?;
             starts.push(i);
             ends.push(j);
             match bytes[j] {
@@ -672,62 +679,6 @@ fn split_simple(
             }
         }
     }
-}
-
-/// The first comma, quote, `\r` or `\n` at or after `from`: most fields are short (ids,
-/// times, platforms, empty cells), so the first sixteen bytes are looked at here, eight
-/// at a time; past them `memchr` takes over when `no_cr` (no `\r` in the input), which
-/// is faster on long fields than anything without vector instructions.
-fn field_end(bytes: &[u8], from: usize, no_cr: bool) -> Option<usize> {
-    let mut j = from;
-    for _ in 0..2 {
-        let Some(hits) = bytes.get(j..j + 8).map(special_bytes) else {
-            break;
-        };
-        if hits != 0 {
-            return Some(j + (hits.trailing_zeros() / 8) as usize);
-        }
-        j += 8;
-    }
-    if no_cr {
-        memchr::memchr3(b',', b'"', b'\n', bytes.get(j..)?).map(|k| j + k)
-    } else {
-        next_special(bytes, j)
-    }
-}
-
-/// The high bit of each byte of `word` (eight bytes) that is a comma, quote, `\r` or
-/// `\n`; exact for the lowest such byte, the only one used (a borrow may flag bytes
-/// above it).
-fn special_bytes(word: &[u8]) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut w = [0u8; 8];
-    w.copy_from_slice(word);
-    let w = u64::from_le_bytes(w);
-    let eq = |c: u8| {
-        let x = w ^ (ONES * u64::from(c));
-        x.wrapping_sub(ONES) & !x & HIGHS
-    };
-    eq(b',') | eq(b'"') | eq(b'\n') | eq(b'\r')
-}
-
-/// The first comma, quote, `\r` or `\n` at or after `from`, looking at eight bytes at a
-/// time.
-fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut j = from;
-    while let Some(word) = bytes.get(j..j + 8) {
-        let hits = special_bytes(word);
-        if hits != 0 {
-            return Some(j + (hits.trailing_zeros() / 8) as usize);
-        }
-        j += 8;
-    }
-    bytes
-        .get(j..)?
-        .iter()
-        .position(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-        .map(|k| j + k)
 }
 
 /// Why a record is bad, boxed so that a good record's result fits in registers (this is

@@ -48,6 +48,7 @@ mod csv_in;
 mod jsonl;
 mod parallel;
 mod parquet_in;
+mod scan;
 
 use parallel::Piece;
 pub use parallel::{Parallel, read_parallel};
