@@ -35,7 +35,7 @@ impl Default for Parallel {
     fn default() -> Parallel {
         Parallel {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
-            chunk_bytes: 1 << 20,
+            chunk_bytes: 1 << 18,
         }
     }
 }
