@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 
 use super::cell::{self, ACCOUNT, HASHTAGS, MEDIA, POST, REPLY, REPOST, TEXT, TIME, URLS};
 use super::{BadRow, Fields, InputError, ReadOptions};
+use crate::batch::Batch;
 use crate::model::Post;
 
 /// The keys read; others are ignored. `null` is the same as absent.
@@ -103,16 +104,10 @@ impl JsonlSource {
                 return Ok(false);
             }
             self.line_no += 1;
-            let mut bytes = self.line.trim_ascii();
-            if self.line_no == 1 {
-                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            }
-            if bytes.is_empty() {
-                continue;
-            }
-            match post(bytes, &self.platform, &self.fields) {
-                Ok(p) => posts.push(p),
-                Err(reason) => bad.push(BadRow {
+            match line_post(&self.line, self.line_no, &self.platform, &self.fields) {
+                None => {}
+                Some(Ok(p)) => posts.push(p),
+                Some(Err(reason)) => bad.push(BadRow {
                     file: self.file.clone(),
                     line: self.line_no,
                     reason,
@@ -121,6 +116,108 @@ impl JsonlSource {
         }
         Ok(true)
     }
+
+    /// The next whole lines of the file, at least `target` bytes of them unless the file
+    /// ends first (in `spare`, if given, to reuse it); `None` at the end. A JSON text
+    /// holds no raw line end (one inside a string is written `\n`), so a cut after any
+    /// line end is a cut between records, and the lines can be parsed on any thread.
+    pub(super) fn next_lines(
+        &mut self,
+        target: usize,
+        spare: Option<Vec<u8>>,
+    ) -> Result<Option<Lines>, InputError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut bytes = spare.unwrap_or_default();
+        bytes.clear();
+        let first_line = self.line_no + 1;
+        while bytes.len() < target.max(1) {
+            let n = self
+                .reader
+                .read_until(b'\n', &mut bytes)
+                .map_err(|source| {
+                    self.done = true;
+                    InputError::Read {
+                        file: self.file.clone(),
+                        source,
+                    }
+                })?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.line_no += 1;
+        }
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Lines {
+            bytes,
+            first_line,
+            file: Arc::from(self.file.as_str()),
+            platform: Arc::from(self.platform.as_str()),
+            fields: self.fields,
+        }))
+    }
+}
+
+/// Whole lines of a JSON lines file, to be parsed on any thread.
+pub(super) struct Lines {
+    pub(super) bytes: Vec<u8>,
+    /// The line of the first, from 1.
+    first_line: u64,
+    file: Arc<str>,
+    platform: Arc<str>,
+    fields: Fields,
+}
+
+impl Lines {
+    /// Appends the posts of the lines to `batch`; returns the bad rows.
+    pub(super) fn parse(&self, batch: &mut Batch) -> Vec<BadRow> {
+        let mut bad = Vec::new();
+        let mut start = 0;
+        let mut number = self.first_line;
+        while start < self.bytes.len() {
+            let end = memchr::memchr(b'\n', &self.bytes[start..])
+                .map_or(self.bytes.len(), |k| start + k + 1);
+            match line_post(
+                &self.bytes[start..end],
+                number,
+                &self.platform,
+                &self.fields,
+            ) {
+                None => {}
+                Some(Ok(p)) => batch.push(&p),
+                Some(Err(reason)) => bad.push(BadRow {
+                    file: self.file.to_string(),
+                    line: number,
+                    reason,
+                }),
+            }
+            start = end;
+            number += 1;
+        }
+        bad
+    }
+}
+
+/// The post on line `number` (from 1, as read, line end included), or why it is bad;
+/// `None` for a blank line.
+fn line_post(
+    line: &[u8],
+    number: u64,
+    platform: &str,
+    fields: &Fields,
+) -> Option<Result<Post, String>> {
+    let mut bytes = line.trim_ascii();
+    if number == 1 {
+        bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    }
+    if bytes.is_empty() {
+        return None;
+    }
+    Some(post(bytes, platform, fields))
 }
 
 /// The post on one non-blank line.

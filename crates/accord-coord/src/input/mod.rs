@@ -490,16 +490,18 @@ impl Reader {
         more
     }
 
-    /// The next piece of the file for [`read_parallel`]: for CSV a chunk of about
-    /// `chunk_bytes` raw bytes (in `spare`, if given, to reuse it), to be parsed on any
-    /// thread; for the other formats a batch read here. `None` at the end.
+    /// The next piece of the file for [`read_parallel`]: for CSV and JSON lines a chunk
+    /// of about `chunk_bytes` raw bytes (in `spare`, if given, to reuse it), to be parsed
+    /// on any thread; for Parquet a batch read here. `None` at the end.
     fn next_piece(
         &mut self,
         chunk_bytes: usize,
         spare: Option<Vec<u8>>,
     ) -> Result<Option<Piece>, InputError> {
-        if let Source::Csv(s) = &mut self.source {
-            return Ok(s.next_chunk(chunk_bytes, spare)?.map(Piece::Chunk));
+        match &mut self.source {
+            Source::Csv(s) => return Ok(s.next_chunk(chunk_bytes, spare)?.map(Piece::Chunk)),
+            Source::Jsonl(s) => return Ok(s.next_lines(chunk_bytes, spare)?.map(Piece::Lines)),
+            Source::Parquet(_) => {}
         }
         let (mut batch, mut bad) = (Batch::new(), Vec::new());
         let more = self.read_into(READY_ROWS, &mut batch, &mut bad)?;

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 
 use super::csv_in::{Chunk, Tail};
+use super::jsonl::Lines;
 use super::{BadRow, InputError, Reader};
 use crate::batch::Batch;
 
@@ -44,6 +45,8 @@ impl Default for Parallel {
 pub(super) enum Piece {
     /// Raw CSV.
     Chunk(Chunk),
+    /// Whole lines of JSON.
+    Lines(Lines),
     /// Posts read already, and the bad rows among them (lines counted in the file).
     Ready(Batch, Vec<BadRow>),
 }
@@ -148,6 +151,8 @@ struct Done<T> {
     /// For a CSV chunk: the chunk (kept in case the one before it ends inside a record),
     /// its line ends, and how it ended.
     chunk: Option<(Chunk, u64, Tail)>,
+    /// The buffer of a piece of JSON lines, to reuse.
+    buffer: Option<Vec<u8>>,
 }
 
 /// What takes the pieces in order.
@@ -164,7 +169,10 @@ impl<T> Taker<'_, T> {
     /// Takes one piece; gives back its batch and chunk buffer for reuse, if it can.
     fn take(&mut self, done: Done<T>) -> (Option<Batch>, Option<Vec<u8>>) {
         let Some((mut chunk, newlines, tail)) = done.chunk else {
-            return ((self.take)(done.value, done.bad, done.position), None);
+            return (
+                (self.take)(done.value, done.bad, done.position),
+                done.buffer,
+            );
         };
         if let Some(first) = chunk.first_line {
             self.line = first;
@@ -238,7 +246,20 @@ impl<T: Send> Shared<'_, T> {
                     bad,
                     position,
                     chunk: None,
+                    buffer: None,
                 },
+                Piece::Lines(lines) => {
+                    let mut batch = lock(&self.batches).pop().unwrap_or_default();
+                    batch.clear();
+                    let bad = lines.parse(&mut batch);
+                    Done {
+                        value: (self.prepare)(batch),
+                        bad,
+                        position,
+                        chunk: None,
+                        buffer: Some(lines.bytes),
+                    }
+                }
                 Piece::Chunk(chunk) => {
                     let mut batch = lock(&self.batches).pop().unwrap_or_default();
                     batch.clear();
@@ -248,6 +269,7 @@ impl<T: Send> Shared<'_, T> {
                         bad: parsed.bad,
                         position,
                         chunk: Some((chunk, parsed.newlines, parsed.tail)),
+                        buffer: None,
                     }
                 }
             };

@@ -1247,6 +1247,73 @@ fn chunks_read_in_parallel_give_the_same_posts_and_bad_rows_in_the_same_order() 
 }
 
 #[test]
+fn json_lines_read_in_parallel_give_the_same_posts_and_bad_rows_in_the_same_order() {
+    // A byte-order mark, blank lines, CRLF, escaped line ends, bad JSON and bad fields, a
+    // last line with no line end; then alone, gzipped and after a CSV file.
+    let mut rng = StdRng::seed_from_u64(12);
+    let mut content = String::from("\u{feff}");
+    for i in 0..3_000 {
+        match rng.random_range(0..30) {
+            0 => writeln!(content, r#"{{"account_id":"a{i}","post_id":{i}}}"#).unwrap(),
+            1 => writeln!(content, "{{\"account_id\": \"a{i}\", \"post_id\": ").unwrap(),
+            2 => content.push_str("\n  \r\n"),
+            3 => write!(
+                content,
+                "{{\"account_id\":\"a{i}\",\"post_id\":\"{i}\",\"timestamp\":{i},\"text\":\"two\\nlines\"}}\r\n"
+            )
+            .unwrap(),
+            4 => writeln!(content, "[{i}]").unwrap(),
+            5 => writeln!(
+                content,
+                r#"{{"account_id":"a{i}","post_id":"{i}","timestamp":"soon"}}"#
+            )
+            .unwrap(),
+            _ => writeln!(
+                content,
+                r#"{{"platform":"x","account_id":"a{}","post_id":"{i}","timestamp":{i},"urls":["https://x.example/{}"]}}"#,
+                i % 300,
+                i % 7
+            )
+            .unwrap(),
+        }
+    }
+    content.push_str(r#"{"account_id":"last","post_id":"z","timestamp":1}"#);
+    let dir = Dir::new();
+    let path = dir.write("many.jsonl", content.as_bytes());
+    let gz = dir.write("many.jsonl.gz", &gzip(content.as_bytes()));
+    let csv = dir.write("one.csv", b"account_id,post_id,timestamp\nc,1,x\nc,2,2\n");
+    let options = ReadOptions::default();
+    let mut r = Reader::open(&path, None, &options).unwrap();
+    let (mut posts, mut bad) = (Vec::new(), Vec::new());
+    while r.read_batch(4096, &mut posts, &mut bad).unwrap() {}
+    assert!(
+        posts.len() > 2_000 && bad.len() > 200,
+        "{} {}",
+        posts.len(),
+        bad.len()
+    );
+    assert_eq!(posts.last().map(|p| p.id.as_str()), Some("z"));
+    for threads in [1, 2, 3] {
+        for chunk_bytes in [1, 13, 100, 4096, 1 << 20] {
+            let got = read_in_parallel(&[&path], None, &options, threads, chunk_bytes);
+            assert_eq!(
+                got,
+                (posts.clone(), bad.clone()),
+                "{threads} threads, {chunk_bytes} B"
+            );
+        }
+    }
+    let (p, b) = read_in_parallel(&[&csv, &path, &gz], None, &options, 2, 500);
+    assert_eq!(p.len(), 1 + 2 * posts.len());
+    assert_eq!(b.len(), 1 + 2 * bad.len());
+    assert_eq!(b[0].line, 2);
+    assert_eq!(b[1..=bad.len()], bad[..]);
+    let lines = |rows: &[BadRow]| rows.iter().map(|r| r.line).collect::<Vec<_>>();
+    assert_eq!(lines(&b[1 + bad.len()..]), lines(&bad));
+    assert!(b[1 + bad.len()].file.ends_with("many.jsonl.gz"));
+}
+
+#[test]
 fn a_read_error_in_parallel_is_reported_after_what_came_before() {
     let mut content = String::from("account_id,post_id,timestamp\n");
     for i in 0..20_000 {
