@@ -201,10 +201,9 @@ impl Value {
     fn key(&self) -> u128 {
         match *self {
             Value::Exact(key, _) | Value::Text(key, _, _) => key,
-            Value::Media(hash) => {
-                u128::from_be_bytes(hash[..16].try_into().unwrap_or([0; 16]))
-                    ^ u128::from_be_bytes(hash[16..].try_into().unwrap_or([0; 16])).rotate_left(64)
-            }
+            // Hashed like a string's key: the interner keeps 96 bits of a key, which
+            // must depend on all 256 of the hash.
+            Value::Media(hash) => key128(&hash),
         }
     }
 }
@@ -418,11 +417,11 @@ pub struct Detector {
     failed: Option<std::io::Error>,
 }
 
-/// Key of a string for interning: 128 bits, so that distinct values do not collide in any
-/// input that fits in memory.
-fn key128(parts: &[&str]) -> u128 {
-    let a = foldhash::quality::FixedState::with_seed(0x6163_636f_7264_3031).hash_one(parts);
-    let b = foldhash::quality::FixedState::with_seed(0x636f_6f72_6421_0002).hash_one(parts);
+/// Key of a value (strings, bytes) for interning: 128 bits, so that distinct values do
+/// not collide in any input that fits in memory.
+fn key128<V: std::hash::Hash + ?Sized>(value: &V) -> u128 {
+    let a = foldhash::quality::FixedState::with_seed(0x6163_636f_7264_3031).hash_one(value);
+    let b = foldhash::quality::FixedState::with_seed(0x636f_6f72_6421_0002).hash_one(value);
     (u128::from(a) << 64) | u128::from(b)
 }
 

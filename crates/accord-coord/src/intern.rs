@@ -131,6 +131,9 @@ impl Interner {
             let s = &mut self.slots[i];
             if s[3] == 0 {
                 let n = self.len;
+                // 2^32 - 1 keys would take a table of 128 GiB, far past any machine this
+                // runs on; the check costs nothing.
+                assert!(n < u32::MAX - 1, "more than 2^32 - 2 distinct keys");
                 *s = [w[0], w[1], w[2], n + 1];
                 self.len += 1;
                 return (n, true);

@@ -200,12 +200,12 @@ impl CsvSource {
     ///
     /// A chunk is cut after a `\n` preceded by an even number of quotes since the last
     /// cut, which in well-formed CSV is the end of a record; or, when no such line end
-    /// comes within twice `target` (a stray quote in a plain field upsets the count),
-    /// after the first line end past `target`, the count starting again from there. A
-    /// cut may so fall inside a record: parsing then finds the chunk ending inside one
-    /// and says where it starts ([`Tail::Partial`]), and whoever takes the chunks in
-    /// order parses that rest again with the next chunk. Every cut is so checked; none
-    /// is trusted.
+    /// comes within twice `target` (a stray quote in a plain field upsets the count, or
+    /// lines end with `\r` alone), after the first line end past `target`, the count
+    /// starting again from there. A cut may so fall inside a record: parsing then finds
+    /// the chunk ending inside one ([`Tail::Partial`]), and whoever takes the chunks in
+    /// order finishes that record with the next chunk and parses the rest of that chunk
+    /// again. Every cut is so checked; none is trusted.
     ///
     /// `spare` is a buffer to reuse, if any.
     pub(super) fn next_chunk(
@@ -235,6 +235,8 @@ impl CsvSource {
         let target = target.max(1);
         let mut scanned = 0usize;
         let mut quotes = chunker.quotes;
+        // Where to look on for any line end, should the quotes give no cut.
+        let mut fallback = target;
         let cut = loop {
             // Each byte is looked at once, the quotes before it counted.
             if let Some(at) = find_cut(&chunker.pending, &mut scanned, &mut quotes, target) {
@@ -244,14 +246,14 @@ impl CsvSource {
                 break None;
             }
             if chunker.pending.len() >= target.saturating_mul(2).max(1 << 16)
-                && let Some(nl) =
-                    memchr::memchr(b'\n', chunker.pending.get(target..).unwrap_or_default())
+                && let Some(at) = any_line_end(&chunker.pending, &mut fallback)
             {
-                // The quotes say every line end so far is inside a quoted field: a stray
-                // quote, most likely. Cut at a line end anyway, counting quotes afresh
-                // from there; should that be inside a record after all, the parse says so.
+                // The quotes say every line end so far is inside a quoted field (a stray
+                // quote, most likely), or the file's lines end with `\r` alone. Cut at a
+                // line end anyway, counting quotes afresh from there; should that be
+                // inside a record after all, the parse says so.
                 quotes = 0;
-                break Some(target + nl + 1);
+                break Some(at);
             }
             let want = target
                 .saturating_sub(chunker.pending.len())
@@ -330,6 +332,27 @@ fn find_cut(bytes: &[u8], scanned: &mut usize, quotes: &mut usize, target: usize
     }
 }
 
+/// Just after the first line end (`\n`, `\r\n` or `\r` alone) at or after `*from` in
+/// `bytes`, if one is known to be whole; `*from` moves on past what was looked at, so that
+/// no byte is looked at twice however often more bytes are read.
+fn any_line_end(bytes: &[u8], from: &mut usize) -> Option<usize> {
+    let rest = bytes.get(*from..).unwrap_or_default();
+    let Some(i) = memchr::memchr2(b'\n', b'\r', rest).map(|i| *from + i) else {
+        *from = bytes.len().max(*from);
+        return None;
+    };
+    match (bytes[i], bytes.get(i + 1)) {
+        (b'\n', _) => Some(i + 1),
+        (_, Some(b'\n')) => Some(i + 2),
+        (_, Some(_)) => Some(i + 1),
+        // A `\r` at the end: whether a `\n` follows is not known yet.
+        (_, None) => {
+            *from = i;
+            None
+        }
+    }
+}
+
 /// A stretch of a CSV file starting at a record boundary (as far as can be told; see
 /// [`CsvSource::next_chunk`]).
 pub(super) struct Chunk {
@@ -343,20 +366,23 @@ pub(super) struct Chunk {
 }
 
 /// How a chunk ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tail {
     /// At the end of a record (or of the file).
     Clean,
-    /// Inside a record, which starts at byte `at`, on line `line` of the chunk (counted
-    /// from 0): it and the rest of the chunk must be parsed again before the next chunk.
-    Partial { at: usize, line: u64 },
+    /// Inside a record, read as far as the chunk goes: it is finished with the next
+    /// chunk ([`Chunk::parse_resumed`]). `line` is the line of the chunk (counted from 0)
+    /// the record starts on, or `None` when it started in a chunk before.
+    Partial { open: Box<Open>, line: Option<u64> },
 }
 
 /// A chunk turned into posts.
 pub(super) struct Parsed {
     /// Bad rows, their lines counted from 0 at the chunk's first byte.
     pub(super) bad: Vec<BadRow>,
-    /// Line ends in the chunk.
+    /// After [`Chunk::parse_resumed`]: the record carried in, if it was bad (its line is
+    /// that of the chunk it started in, unknown here: 0).
+    pub(super) resumed_bad: Option<BadRow>,
+    /// Line ends in the chunk, those inside an unfinished record at its end included.
     pub(super) newlines: u64,
     pub(super) tail: Tail,
 }
@@ -364,40 +390,183 @@ pub(super) struct Parsed {
 impl Chunk {
     /// Parses the chunk's records into `batch`.
     pub(super) fn parse(&self, batch: &mut Batch) -> Parsed {
-        parse_chunk(&self.layout, &self.file, &self.bytes, self.last, batch)
+        parse_chunk(
+            &self.layout,
+            &self.file,
+            &self.bytes,
+            self.last,
+            batch,
+            None,
+        )
     }
 
-    /// Parses `before` (the unfinished end of the chunks before) and this chunk as one
-    /// chunk, which it becomes.
-    pub(super) fn parse_after(&mut self, before: &[u8], batch: &mut Batch) -> Parsed {
-        let mut bytes = Vec::with_capacity(before.len() + self.bytes.len());
-        bytes.extend_from_slice(before);
-        bytes.extend_from_slice(&self.bytes);
-        self.bytes = bytes;
-        self.parse(batch)
+    /// Finishes `open`, a record cut by the end of the chunks before, with this chunk's
+    /// first bytes, then parses the rest of the chunk into `batch`. Only the bytes of this
+    /// chunk are read, so a record running over many chunks (an unclosed quote) costs no
+    /// more than reading them once.
+    pub(super) fn parse_resumed(&self, open: Box<Open>, batch: &mut Batch) -> Parsed {
+        parse_chunk(
+            &self.layout,
+            &self.file,
+            &self.bytes,
+            self.last,
+            batch,
+            Some(open),
+        )
+    }
+}
+
+/// `csv-core` reading records, and the fields of the one it is in; kept from one chunk
+/// to the next when a record is cut by the end of a chunk.
+pub(super) struct Open {
+    core: csv_core::Reader,
+    /// The record's fields so far, end to end, and where each ends.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// Bytes of `fields` and entries of `ends` used.
+    out: usize,
+    nends: usize,
+}
+
+/// Where [`Open::read`] stopped.
+enum Step {
+    /// At the end of a record, whose fields are in [`Open::view`].
+    Record,
+    /// At the end of the chunk, inside a record.
+    Cut,
+    /// At the end of the file, no record left.
+    End,
+}
+
+impl Open {
+    fn new() -> Box<Open> {
+        let mut core = csv_core::Reader::new();
+        // csv-core drops a byte-order mark at the start of the first input it is given,
+        // which for a chunk is the middle of the file, where the mark is data: a line end
+        // (skipped, as before any record) tells it it has begun.
+        let _ = core.read_record(b"\n", &mut [], &mut []);
+        Box::new(Open {
+            core,
+            fields: vec![0; 1 << 12],
+            ends: vec![0; 64],
+            out: 0,
+            nends: 0,
+        })
+    }
+
+    /// Reads on from `bytes[*pos..]`, to the end of the record; the end of the file
+    /// follows `bytes` when `last`.
+    fn read(&mut self, bytes: &[u8], pos: &mut usize, last: bool) -> Step {
+        loop {
+            let input = bytes.get(*pos..).unwrap_or_default();
+            if input.is_empty() && !last {
+                // An empty input would tell csv-core the file has ended.
+                return Step::Cut;
+            }
+            let (result, nin, nout, nend) = self.core.read_record(
+                input,
+                self.fields.get_mut(self.out..).unwrap_or_default(),
+                self.ends.get_mut(self.nends..).unwrap_or_default(),
+            );
+            *pos += nin;
+            self.out += nout;
+            self.nends += nend;
+            match result {
+                ReadRecordResult::InputEmpty if input.is_empty() => return Step::End,
+                ReadRecordResult::InputEmpty if !last => return Step::Cut,
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    let n = self.fields.len() * 2;
+                    self.fields.resize(n, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                ReadRecordResult::Record => return Step::Record,
+                ReadRecordResult::End => return Step::End,
+            }
+        }
+    }
+
+    /// The record read by the last [`Open::read`] that gave [`Step::Record`].
+    fn view(&self) -> View<'_> {
+        let ends = self.ends.get(..self.nends).unwrap_or_default();
+        let end = ends.last().copied().unwrap_or(0);
+        View {
+            bytes: self.fields.get(..end).unwrap_or_default(),
+            ends,
+            starts: None,
+        }
+    }
+
+    /// Makes room for the next record.
+    fn clear(&mut self) {
+        self.out = 0;
+        self.nends = 0;
     }
 }
 
 /// Parses the records of `bytes` into `batch`, `bytes` starting at the start of a
-/// record; the end of the file follows them when `last`.
+/// record, or inside `open` when given; the end of the file follows them when `last`.
 ///
 /// Records of plain fields and simply quoted ones are split in place here
 /// ([`split_simple`]), several times faster than `csv-core` and to the same fields; every
 /// other record goes through `csv-core`.
-fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mut Batch) -> Parsed {
-    // Made on the first record it has to read (building it is not free).
-    let mut core: Option<csv_core::Reader> = None;
-    let mut fields = Vec::new();
-    let mut ends = Vec::new();
+fn parse_chunk(
+    layout: &Layout,
+    file: &str,
+    bytes: &[u8],
+    last: bool,
+    batch: &mut Batch,
+    open: Option<Box<Open>>,
+) -> Parsed {
     let mut bad = Vec::new();
+    let mut pos = 0usize;
+    // Line ends consumed so far.
+    let mut line = 0u64;
+    let mut resumed_bad = None;
+    // Made on the first record it has to read (building it is not free).
+    let mut core: Option<Box<Open>> = None;
+    if let Some(mut open) = open {
+        let before = open.core.line();
+        let step = open.read(bytes, &mut pos, last);
+        line += open.core.line() - before;
+        match step {
+            Step::Record => {
+                if let Err(reason) = layout.push(&open.view(), batch) {
+                    resumed_bad = Some(BadRow {
+                        file: file.to_owned(),
+                        line: 0,
+                        reason,
+                    });
+                }
+                open.clear();
+                core = Some(open);
+            }
+            Step::Cut => {
+                return Parsed {
+                    bad,
+                    resumed_bad,
+                    newlines: line,
+                    tail: Tail::Partial { open, line: None },
+                };
+            }
+            Step::End => {
+                return Parsed {
+                    bad,
+                    resumed_bad,
+                    newlines: line,
+                    tail: Tail::Clean,
+                };
+            }
+        }
+    }
     let (mut starts, mut spans_end) = (Vec::with_capacity(16), Vec::with_capacity(16));
     // One UTF-8 check for the chunk; should it fail, each record is checked alone.
     let text = std::str::from_utf8(bytes).ok();
     // Where the commas, quotes and line ends are, found a block at a time.
     let mut scan = Scan::new(bytes);
-    let mut pos = 0usize;
-    // Line ends consumed so far.
-    let mut line = 0u64;
     loop {
         // Line ends before the record, counted here (csv-core skips them silently).
         while let Some(&b) = bytes.get(pos) {
@@ -412,6 +581,7 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
         if pos == bytes.len() {
             return Parsed {
                 bad,
+                resumed_bad,
                 newlines: line,
                 tail: Tail::Clean,
             };
@@ -433,73 +603,34 @@ fn parse_chunk(layout: &Layout, file: &str, bytes: &[u8], last: bool, batch: &mu
             };
             layout.push_in(&view, whole, batch)
         } else {
-            if ends.len() < 64 {
-                ends.resize(64, 0);
-            }
-            let (mut out, mut nends) = (0usize, 0usize);
-            let core = core.get_or_insert_with(csv_core::Reader::new);
-            if fields.len() < 1 << 12 {
-                fields.resize(1 << 12, 0);
-            }
-            let lines_before = core.line();
-            loop {
-                let input = bytes.get(pos..).unwrap_or_default();
-                let (result, nin, nout, nend) = core.read_record(
-                    input,
-                    fields.get_mut(out..).unwrap_or_default(),
-                    ends.get_mut(nends..).unwrap_or_default(),
-                );
-                pos += nin;
-                out += nout;
-                nends += nend;
-                match result {
-                    // The end of the file is told to csv-core by empty input.
-                    ReadRecordResult::InputEmpty if input.is_empty() => {
-                        return Parsed {
-                            bad,
-                            newlines: line,
-                            tail: Tail::Clean,
-                        };
-                    }
-                    ReadRecordResult::InputEmpty if !last => {
-                        let tail = Tail::Partial {
-                            at: start,
-                            line: start_line,
-                        };
-                        return Parsed {
-                            bad,
-                            newlines: line,
-                            tail,
-                        };
-                    }
-                    ReadRecordResult::InputEmpty => {}
-                    ReadRecordResult::OutputFull => {
-                        let n = fields.len() * 2;
-                        fields.resize(n, 0);
-                    }
-                    ReadRecordResult::OutputEndsFull => {
-                        let n = ends.len() * 2;
-                        ends.resize(n, 0);
-                    }
-                    ReadRecordResult::Record => break,
-                    ReadRecordResult::End => {
-                        return Parsed {
-                            bad,
-                            newlines: line,
-                            tail: Tail::Clean,
-                        };
-                    }
+            let open = core.get_or_insert_with(Open::new);
+            open.clear();
+            let before = open.core.line();
+            let step = open.read(bytes, &mut pos, last);
+            line += open.core.line() - before;
+            match step {
+                Step::Record => layout.push(&open.view(), batch),
+                Step::Cut => {
+                    let open = core.take().unwrap_or_else(Open::new);
+                    return Parsed {
+                        bad,
+                        resumed_bad,
+                        newlines: line,
+                        tail: Tail::Partial {
+                            open,
+                            line: Some(start_line),
+                        },
+                    };
+                }
+                Step::End => {
+                    return Parsed {
+                        bad,
+                        resumed_bad,
+                        newlines: line,
+                        tail: Tail::Clean,
+                    };
                 }
             }
-            line += core.line() - lines_before;
-            let record_ends = ends.get(..nends).unwrap_or_default();
-            let end = record_ends.last().copied().unwrap_or(0);
-            let view = View {
-                bytes: fields.get(..end).unwrap_or_default(),
-                ends: record_ends,
-                starts: None,
-            };
-            layout.push(&view, batch)
         };
         if let Err(reason) = result {
             bad.push(BadRow {

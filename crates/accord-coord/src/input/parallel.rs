@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 
-use super::csv_in::{Chunk, Tail};
+use super::csv_in::{Chunk, Open, Tail};
 use super::jsonl::Lines;
 use super::{BadRow, InputError, Reader};
 use crate::batch::Batch;
@@ -161,14 +161,14 @@ struct Taker<'a, T> {
     prepare: &'a (dyn Fn(Batch) -> T + Sync),
     /// The line the next CSV chunk starts on.
     line: u64,
-    /// The unfinished record at the end of the last chunk, and its line.
-    carry: Option<(Vec<u8>, u64)>,
+    /// The unfinished record at the end of the last chunk, and the line it starts on.
+    carry: Option<(Box<Open>, u64)>,
 }
 
 impl<T> Taker<'_, T> {
     /// Takes one piece; gives back its batch and chunk buffer for reuse, if it can.
     fn take(&mut self, done: Done<T>) -> (Option<Batch>, Option<Vec<u8>>) {
-        let Some((mut chunk, newlines, tail)) = done.chunk else {
+        let Some((chunk, newlines, tail)) = done.chunk else {
             return (
                 (self.take)(done.value, done.bad, done.position),
                 done.buffer,
@@ -178,34 +178,40 @@ impl<T> Taker<'_, T> {
             self.line = first;
             self.carry = None;
         }
-        let (value, mut bad, newlines, tail) = match self.carry.take() {
-            None => (done.value, done.bad, newlines, tail),
-            Some((before, line)) => {
-                // This chunk's own parse began inside a record: parse it again after the
-                // start of that record.
+        let (value, mut bad, newlines, tail, carried) = match self.carry.take() {
+            None => (done.value, done.bad, newlines, tail, None),
+            Some((open, line)) => {
+                // This chunk's own parse began inside a record: finish that record, and
+                // parse the rest of the chunk again after it.
                 drop(done.value);
-                self.line = line;
                 let mut batch = Batch::new();
-                let parsed = chunk.parse_after(&before, &mut batch);
-                (
-                    (self.prepare)(batch),
-                    parsed.bad,
-                    parsed.newlines,
-                    parsed.tail,
-                )
+                let parsed = chunk.parse_resumed(open, &mut batch);
+                let mut bad = parsed.bad;
+                for b in &mut bad {
+                    b.line += self.line;
+                }
+                if let Some(mut b) = parsed.resumed_bad {
+                    b.line = line;
+                    bad.insert(0, b);
+                }
+                let value = (self.prepare)(batch);
+                (value, bad, parsed.newlines, parsed.tail, Some(line))
             }
         };
-        for b in &mut bad {
-            b.line += self.line;
-        }
-        let batch = (self.take)(value, bad, done.position);
-        match tail {
-            Tail::Clean => self.line += newlines,
-            Tail::Partial { at, line } => {
-                let rest = chunk.bytes.get(at..).unwrap_or_default().to_vec();
-                self.carry = Some((rest, self.line + line));
+        if carried.is_none() {
+            for b in &mut bad {
+                b.line += self.line;
             }
         }
+        let batch = (self.take)(value, bad, done.position);
+        if let Tail::Partial { open, line } = tail {
+            let start = match line {
+                Some(l) => self.line + l,
+                None => carried.unwrap_or(self.line),
+            };
+            self.carry = Some((open, start));
+        }
+        self.line += newlines;
         (batch, Some(chunk.bytes))
     }
 }
@@ -348,7 +354,11 @@ struct Bail<'s, 'a, T>(&'s Shared<'a, T>);
 impl<T> Drop for Bail<'_, '_, T> {
     fn drop(&mut self) {
         if std::thread::panicking() {
+            // Under the lock the others wait on, so that none can check the flag, miss
+            // this store and then sleep through the notification.
+            let waiting = lock(&self.0.waiting);
             self.0.failed.store(true, Ordering::Release);
+            drop(waiting);
             self.0.changed.notify_all();
         }
     }

@@ -417,6 +417,19 @@ fn near_identical_images_co_act_within_the_distance() {
     let mut c = config(&[Behaviour::CoMedia], 60, 1.0);
     c.pdq_distance = 8;
     assert!(run(c, &posts).edges.is_empty());
+    // Images far apart are different items wherever in the hash they differ: here in
+    // 32 bits of one stretch of four bytes, for each such stretch.
+    for at in (0..32).step_by(4) {
+        let mut far = base;
+        for b in &mut far[at..at + 4] {
+            *b ^= 0xff;
+        }
+        let mut posts = vec![post("x", "u0", "0", 0.0), post("x", "u1", "1", 1.0)];
+        posts[0].media = vec![base];
+        posts[1].media = vec![far];
+        let d = run(config(&[Behaviour::CoMedia], 60, 1.0), &posts);
+        assert!(d.edges.is_empty(), "bytes {at}..{}", at + 4);
+    }
 }
 
 #[test]

@@ -1204,6 +1204,9 @@ fn chunks_read_in_parallel_give_the_same_posts_and_bad_rows_in_the_same_order() 
             4 => write!(content, "a{i},{i},{i},\"\"\"quoted\"\"\r\n\",u\r\n").unwrap(),
             5 => content.push_str("\n\r\n"),
             6 => writeln!(content, "a{i},{i},{i},\"\n\n\",\"x\ny\"").unwrap(),
+            // A byte-order mark inside the file is data, whatever parses the record.
+            7 => writeln!(content, "\u{feff}b{i},{i},{i},\"say \"\"hi\"\"\",u").unwrap(),
+            8 => writeln!(content, "\u{feff}c{i},{i},{i},plain,u").unwrap(),
             _ => writeln!(
                 content,
                 "a{},{i},{i}.5,\"text, {i}\",https://x.example/{}",
@@ -1244,6 +1247,56 @@ fn chunks_read_in_parallel_give_the_same_posts_and_bad_rows_in_the_same_order() 
     let lines = |rows: &[BadRow]| rows.iter().map(|r| r.line).collect::<Vec<_>>();
     assert_eq!(lines(&b[bad.len()..2 * bad.len()]), lines(&bad));
     assert!(b[bad.len()].file.ends_with("many.csv.gz"));
+}
+
+#[test]
+fn lines_ending_in_cr_alone_and_an_unclosed_quote_read_the_same_in_parallel() {
+    // Both leave the chunks without the cuts the quotes would give: with `\r` alone there
+    // is no `\n` to cut after, and after an unclosed quote the rest of the file is one
+    // field, every chunk ending inside it.
+    let mut records = String::new();
+    for i in 0..6_000 {
+        match i % 50 {
+            0 => write!(records, "a{i},{i},{i},\"two\rlines\",u{i}\r").unwrap(),
+            1 => write!(records, "a{i},{i},later,t,u\r").unwrap(),
+            _ => write!(
+                records,
+                "a{},{i},{i},text {i},https://x.example/{i}\r",
+                i % 90
+            )
+            .unwrap(),
+        }
+    }
+    let header = "account_id,post_id,timestamp,text,urls\r";
+    let cr = format!("{header}{records}");
+    let half = records.len() / 2;
+    let cut = half + records[half..].find('\r').unwrap() + 1;
+    let unclosed = format!(
+        "{}{}a,1,1,\"never closed,u\n{}",
+        header.replace('\r', "\n"),
+        records[..cut].replace('\r', "\n"),
+        records[cut..].replace('\r', "\n"),
+    );
+    let dir = Dir::new();
+    let options = ReadOptions::default();
+    for (name, content) in [("cr.csv", &cr), ("unclosed.csv", &unclosed)] {
+        let path = dir.write(name, content.as_bytes());
+        let mut r = Reader::open(&path, None, &options).unwrap();
+        let (mut posts, mut bad) = (Vec::new(), Vec::new());
+        while r.read_batch(4096, &mut posts, &mut bad).unwrap() {}
+        assert!(posts.len() > 2_500, "{name}: {}", posts.len());
+        assert!(!bad.is_empty(), "{name}");
+        for threads in [1, 2] {
+            for chunk_bytes in [1, 100, 4096, 1 << 20] {
+                let got = read_in_parallel(&[&path], None, &options, threads, chunk_bytes);
+                assert_eq!(
+                    got,
+                    (posts.clone(), bad.clone()),
+                    "{name}: {threads} threads, {chunk_bytes} B"
+                );
+            }
+        }
+    }
 }
 
 #[test]
