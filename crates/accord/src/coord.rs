@@ -432,8 +432,8 @@ fn summary(
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{posts} posts by {} accounts ({bad} bad rows skipped) in {:.2} s: reading {read:.2} s, \
-         detection {detect:.2} s, writing {write:.2} s",
+        "{posts} posts by {} accounts ({bad} bad rows skipped) in {:.3} s: reading {read:.3} s, \
+         detection {detect:.3} s, writing {write:.3} s",
         d.stats.accounts,
         started.elapsed().as_secs_f64()
     );

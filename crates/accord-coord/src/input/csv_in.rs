@@ -233,6 +233,12 @@ impl CsvSource {
             return Ok(None);
         }
         let target = target.max(1);
+        // Room for a chunk and the read that finds the line end after it: growing the
+        // buffer later means fresh memory, whose first touch costs more than the read.
+        let room = target.saturating_add(1 << 16);
+        if chunker.pending.capacity() < room {
+            chunker.pending.reserve_exact(room - chunker.pending.len());
+        }
         let mut scanned = 0usize;
         let mut quotes = chunker.quotes;
         // Where to look on for any line end, should the quotes give no cut.
@@ -287,6 +293,7 @@ impl CsvSource {
                 chunker.quotes = quotes;
                 let mut rest = spare.unwrap_or_default();
                 rest.clear();
+                rest.reserve_exact(room);
                 rest.extend_from_slice(chunker.pending.get(at..).unwrap_or_default());
                 chunker.pending.truncate(at);
                 std::mem::replace(&mut chunker.pending, rest)

@@ -36,11 +36,10 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::detect::Config;
-use crate::model::{Cluster, Detection, PostRef};
+use crate::model::{Cluster, Detection, Evidence};
 
 /// Writes the clusters of `detection`, with the run's `config` and counts, as JSON.
 pub fn write_clusters_json(
@@ -58,9 +57,9 @@ pub fn write_clusters_json(
     // megabytes, and `jq` or a browser lays it out on demand. Clusters are rendered a few
     // at a time side by side (one per thread), then written in order.
     let threads = config.threads.max(1);
-    let render = |c: &Cluster| serde_json::to_vec(&cluster(detection, c));
+    let render = |c: &Cluster| cluster(detection, c);
     for (n, group) in detection.clusters.chunks(threads).enumerate() {
-        let rendered: Vec<serde_json::Result<Vec<u8>>> = if group.len() == 1 {
+        let rendered: Vec<Vec<u8>> = if group.len() == 1 {
             group.iter().map(render).collect()
         } else {
             std::thread::scope(|scope| {
@@ -80,7 +79,7 @@ pub fn write_clusters_json(
             } else {
                 b",\n    "
             })?;
-            w.write_all(&text?)?;
+            w.write_all(&text)?;
         }
     }
     if !detection.clusters.is_empty() {
@@ -135,146 +134,237 @@ fn stats(d: &Detection) -> Value {
     })
 }
 
-#[derive(Serialize)]
-struct ClusterOut<'a> {
-    id: u32,
-    size: usize,
-    weight: f64,
-    first: String,
-    last: String,
-    platforms: &'a [String],
-    behaviours: Vec<&'static str>,
-    members: Vec<MemberOut<'a>>,
-    items: Vec<ItemOut<'a>>,
-    edges: Vec<EdgeOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct MemberOut<'a> {
-    platform: &'a str,
-    account: &'a str,
-    weight: f64,
-}
-
-#[derive(Serialize)]
-struct ItemOut<'a> {
-    behaviour: &'static str,
-    value: &'a str,
-    accounts: u32,
-    weight: f64,
-    shared_by: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct EdgeOut<'a> {
-    source: String,
-    target: String,
-    behaviour: &'static str,
-    weight: f64,
-    evidence: Vec<EvidenceOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct EvidenceOut<'a> {
-    item: &'a str,
-    seconds_apart: f64,
-    source_post: PostOut<'a>,
-    target_post: PostOut<'a>,
-}
-
-#[derive(Serialize)]
-struct PostOut<'a> {
-    platform: &'a str,
-    post: &'a str,
+/// Compact JSON written straight into a buffer: a cluster's evidence runs to megabytes,
+/// and building a tree of owned strings for it took longer than writing it.
+struct Json {
+    out: Vec<u8>,
+    /// Scratch for formatting a time.
     time: String,
 }
 
-/// One cluster, borrowing from the detection: written straight to the writer, with no
-/// intermediate JSON tree (evidence runs to megabytes).
-fn cluster<'a>(d: &'a Detection, c: &'a Cluster) -> ClusterOut<'a> {
-    let key = |a: u32| d.accounts[a as usize].key();
+impl Json {
+    fn raw(&mut self, s: &str) {
+        self.out.extend_from_slice(s.as_bytes());
+    }
+
+    /// `"key":`, the key being one of this module's own (plain ASCII).
+    fn key(&mut self, key: &str) {
+        self.out.push(b'"');
+        self.raw(key);
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn str(&mut self, s: &str) {
+        // Most strings need no escaping: copied as they are.
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.push(b'"');
+            self.raw(s);
+            self.out.push(b'"');
+        } else {
+            self.escaped(s);
+        }
+    }
+
+    fn escaped(&mut self, s: &str) {
+        if serde_json::to_writer(&mut self.out, s).is_err() {
+            // Writing into a vector does not fail; should it, the value is still JSON.
+            self.out.extend_from_slice(b"null");
+        }
+    }
+
+    /// `"platform:id"`, as [`Account::key`](crate::model::Account::key) spells it.
+    fn account(&mut self, a: &crate::model::Account) {
+        if [&a.platform, &a.id]
+            .iter()
+            .all(|s| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'))
+        {
+            self.out.push(b'"');
+            self.raw(&a.platform);
+            self.out.push(b':');
+            self.raw(&a.id);
+            self.out.push(b'"');
+        } else {
+            self.escaped(&a.key());
+        }
+    }
+
+    fn f64(&mut self, x: f64) {
+        if serde_json::to_writer(&mut self.out, &x).is_err() {
+            self.out.extend_from_slice(b"null");
+        }
+    }
+
+    fn int(&mut self, n: u64) {
+        // Writing into a vector does not fail.
+        let _ = write!(self.out, "{n}");
+    }
+
+    fn time(&mut self, ms: i64) {
+        self.time.clear();
+        accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
+        self.out.push(b'"');
+        self.out.extend_from_slice(self.time.as_bytes());
+        self.out.push(b'"');
+    }
+
+    /// `,` before every element of an array or member of an object but the first.
+    fn comma(&mut self, first: bool) {
+        if !first {
+            self.out.push(b',');
+        }
+    }
+}
+
+/// One cluster as compact JSON, in the shape the module docs give.
+fn cluster(d: &Detection, c: &Cluster) -> Vec<u8> {
+    let mut j = Json {
+        out: Vec::with_capacity(1 << 12),
+        time: String::with_capacity(32),
+    };
     let mut member_weight: HashMap<u32, f64> = HashMap::new();
     for &ei in &c.edges {
         let e = &d.edges[ei as usize];
         *member_weight.entry(e.a).or_insert(0.0) += e.weight;
         *member_weight.entry(e.b).or_insert(0.0) += e.weight;
     }
-    let members = c
-        .members
-        .iter()
-        .map(|&m| {
-            let a = &d.accounts[m as usize];
-            MemberOut {
-                platform: &a.platform,
-                account: &a.id,
-                weight: member_weight.get(&m).copied().unwrap_or(0.0),
-            }
-        })
-        .collect();
-    let items = super::shared_items(d, c)
-        .into_iter()
-        .map(|s| {
-            let item = &d.items[s.item as usize];
-            ItemOut {
-                behaviour: item.behaviour.name(),
-                value: &item.value,
-                accounts: item.accounts,
-                weight: item.weight,
-                shared_by: s.accounts.iter().map(|&a| key(a)).collect(),
-            }
-        })
-        .collect();
-    let edges = c
-        .edges
-        .iter()
-        .map(|&ei| {
-            let e = &d.edges[ei as usize];
-            let (source, target) = (&d.accounts[e.a as usize], &d.accounts[e.b as usize]);
-            let mut evidence: Vec<_> = e.evidence.iter().collect();
-            evidence.sort_by(|x, y| {
-                let t = |ev: &crate::model::Evidence| ev.post_a.time_ms.min(ev.post_b.time_ms);
-                t(x).cmp(&t(y))
-                    .then_with(|| {
-                        d.items[x.item as usize]
-                            .value
-                            .cmp(&d.items[y.item as usize].value)
-                    })
-                    .then_with(|| x.post_a.id.cmp(&y.post_a.id))
-                    .then_with(|| x.post_b.id.cmp(&y.post_b.id))
-            });
-            let post = |platform: &'a str, p: &'a PostRef| PostOut {
-                platform,
-                post: &p.id,
-                time: super::rfc3339(p.time_ms),
-            };
-            EdgeOut {
-                source: source.key(),
-                target: target.key(),
-                behaviour: e.behaviour.name(),
-                weight: e.weight,
-                evidence: evidence
-                    .into_iter()
-                    .map(|ev| EvidenceOut {
-                        item: &d.items[ev.item as usize].value,
-                        seconds_apart: ev.post_b.time_ms.abs_diff(ev.post_a.time_ms) as f64
-                            / 1000.0,
-                        source_post: post(&source.platform, &ev.post_a),
-                        target_post: post(&target.platform, &ev.post_b),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    ClusterOut {
-        id: c.id,
-        size: c.members.len(),
-        weight: c.weight,
-        first: super::rfc3339(c.first_ms),
-        last: super::rfc3339(c.last_ms),
-        platforms: &c.platforms,
-        behaviours: c.behaviours.iter().map(|b| b.name()).collect(),
-        members,
-        items,
-        edges,
+    j.raw("{");
+    j.key("id");
+    j.int(u64::from(c.id));
+    j.raw(",");
+    j.key("size");
+    j.int(c.members.len() as u64);
+    j.raw(",");
+    j.key("weight");
+    j.f64(c.weight);
+    j.raw(",");
+    j.key("first");
+    j.time(c.first_ms);
+    j.raw(",");
+    j.key("last");
+    j.time(c.last_ms);
+    j.raw(",");
+    j.key("platforms");
+    j.raw("[");
+    for (n, p) in c.platforms.iter().enumerate() {
+        j.comma(n == 0);
+        j.str(p);
     }
+    j.raw("],");
+    j.key("behaviours");
+    j.raw("[");
+    for (n, b) in c.behaviours.iter().enumerate() {
+        j.comma(n == 0);
+        j.str(b.name());
+    }
+    j.raw("],");
+    j.key("members");
+    j.raw("[");
+    for (n, &m) in c.members.iter().enumerate() {
+        let a = &d.accounts[m as usize];
+        j.comma(n == 0);
+        j.raw("{");
+        j.key("platform");
+        j.str(&a.platform);
+        j.raw(",");
+        j.key("account");
+        j.str(&a.id);
+        j.raw(",");
+        j.key("weight");
+        j.f64(member_weight.get(&m).copied().unwrap_or(0.0));
+        j.raw("}");
+    }
+    j.raw("],");
+    j.key("items");
+    j.raw("[");
+    for (n, s) in super::shared_items(d, c).into_iter().enumerate() {
+        let item = &d.items[s.item as usize];
+        j.comma(n == 0);
+        j.raw("{");
+        j.key("behaviour");
+        j.str(item.behaviour.name());
+        j.raw(",");
+        j.key("value");
+        j.str(&item.value);
+        j.raw(",");
+        j.key("accounts");
+        j.int(u64::from(item.accounts));
+        j.raw(",");
+        j.key("weight");
+        j.f64(item.weight);
+        j.raw(",");
+        j.key("shared_by");
+        j.raw("[");
+        for (k, &a) in s.accounts.iter().enumerate() {
+            j.comma(k == 0);
+            j.account(&d.accounts[a as usize]);
+        }
+        j.raw("]}");
+    }
+    j.raw("],");
+    j.key("edges");
+    j.raw("[");
+    let mut evidence: Vec<&Evidence> = Vec::new();
+    for (n, &ei) in c.edges.iter().enumerate() {
+        let e = &d.edges[ei as usize];
+        let (source, target) = (&d.accounts[e.a as usize], &d.accounts[e.b as usize]);
+        evidence.clear();
+        evidence.extend(&e.evidence);
+        evidence.sort_by(|x, y| {
+            let t = |ev: &Evidence| ev.post_a.time_ms.min(ev.post_b.time_ms);
+            t(x).cmp(&t(y))
+                .then_with(|| {
+                    d.items[x.item as usize]
+                        .value
+                        .cmp(&d.items[y.item as usize].value)
+                })
+                .then_with(|| x.post_a.id.cmp(&y.post_a.id))
+                .then_with(|| x.post_b.id.cmp(&y.post_b.id))
+        });
+        j.comma(n == 0);
+        j.raw("{");
+        j.key("source");
+        j.account(source);
+        j.raw(",");
+        j.key("target");
+        j.account(target);
+        j.raw(",");
+        j.key("behaviour");
+        j.str(e.behaviour.name());
+        j.raw(",");
+        j.key("weight");
+        j.f64(e.weight);
+        j.raw(",");
+        j.key("evidence");
+        j.raw("[");
+        for (k, ev) in evidence.iter().enumerate() {
+            j.comma(k == 0);
+            j.raw("{");
+            j.key("item");
+            j.str(&d.items[ev.item as usize].value);
+            j.raw(",");
+            j.key("seconds_apart");
+            j.f64(ev.post_b.time_ms.abs_diff(ev.post_a.time_ms) as f64 / 1000.0);
+            for (name, platform, post) in [
+                ("source_post", &source.platform, &ev.post_a),
+                ("target_post", &target.platform, &ev.post_b),
+            ] {
+                j.raw(",");
+                j.key(name);
+                j.raw("{");
+                j.key("platform");
+                j.str(platform);
+                j.raw(",");
+                j.key("post");
+                j.str(&post.id);
+                j.raw(",");
+                j.key("time");
+                j.time(post.time_ms);
+                j.raw("}");
+            }
+            j.raw("}");
+        }
+        j.raw("]}");
+    }
+    j.raw("]}");
+    j.out
 }

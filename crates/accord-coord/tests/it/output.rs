@@ -465,6 +465,41 @@ fn clusters_json_has_parameters_counts_and_evidence() {
 }
 
 #[test]
+fn clusters_json_writes_each_cluster_as_canonical_compact_json() {
+    let mut d = sample();
+    // The account with a line break and a control character, in a cluster, and an item
+    // with every character JSON escapes.
+    d.clusters[1].members.push(5);
+    d.clusters[1].edges.push(5);
+    let odd = "tab\there \"q\" back\\slash \u{7f} \u{1f} é\r\n";
+    d.items[4].value = odd.to_owned();
+    let text = clusters(&d, &config());
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("    {"))
+        .map(|l| l.trim_end_matches(','))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in lines {
+        let line = format!("{{{line}");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        // Keys in the documented order, numbers as written, strings escaped as serde_json
+        // escapes them: the line is what serde_json itself writes for the same value.
+        assert_eq!(serde_json::to_string(&v).unwrap(), line);
+    }
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let c = &v["clusters"][1];
+    assert_eq!(c["members"][2]["account"], "line\nbreak\u{1}");
+    assert_eq!(c["items"][1]["value"], odd);
+    assert_eq!(c["edges"][2]["target"], "twitter:line\nbreak\u{1}");
+    assert_eq!(c["edges"][2]["evidence"][0]["item"], odd);
+    assert_eq!(
+        c["edges"][2]["evidence"][0]["target_post"]["time"],
+        "2024-10-01T13:01:40.105Z"
+    );
+}
+
+#[test]
 fn clusters_json_of_nothing_is_still_a_document() {
     let v: Value = serde_json::from_str(&clusters(&Detection::default(), &config())).unwrap();
     assert_eq!(v["clusters"], serde_json::json!([]));
