@@ -140,6 +140,10 @@ struct Json {
     out: Vec<u8>,
     /// Scratch for formatting a time.
     time: String,
+    /// The day (since the epoch) whose date `date` holds: evidence comes by time, so
+    /// the date is formatted once a day and only the time of day each time.
+    day: i64,
+    date: [u8; 10],
 }
 
 impl Json {
@@ -156,7 +160,7 @@ impl Json {
 
     fn str(&mut self, s: &str) {
         // Most strings need no escaping: copied as they are.
-        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        if plain(s) {
             self.out.push(b'"');
             self.raw(s);
             self.out.push(b'"');
@@ -174,10 +178,7 @@ impl Json {
 
     /// `"platform:id"`, as [`Account::key`](crate::model::Account::key) spells it.
     fn account(&mut self, a: &crate::model::Account) {
-        if [&a.platform, &a.id]
-            .iter()
-            .all(|s| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'))
-        {
+        if plain(&a.platform) && plain(&a.id) {
             self.out.push(b'"');
             self.raw(&a.platform);
             self.out.push(b':');
@@ -199,12 +200,94 @@ impl Json {
         let _ = write!(self.out, "{n}");
     }
 
+    /// Seconds given as milliseconds, as [`Json::f64`] writes `ms / 1000`: the integer,
+    /// a point, and the thousandths without trailing zeros (at least one digit), which is
+    /// the shortest decimal naming that double while it is below 2^33 seconds.
+    fn millis_as_secs(&mut self, ms: u64) {
+        if ms >= 1 << 43 {
+            self.f64(ms as f64 / 1000.0);
+            return;
+        }
+        let _ = write!(self.out, "{}.", ms / 1000);
+        let frac = ms % 1000;
+        let digits = [frac / 100, frac / 10 % 10, frac % 10];
+        let keep = match frac {
+            0 => 1,
+            f if f % 100 == 0 => 1,
+            f if f % 10 == 0 => 2,
+            _ => 3,
+        };
+        self.out
+            .extend(digits[..keep].iter().map(|&d| b'0' + d as u8));
+    }
+
+    /// An RFC 3339 time with milliseconds, as [`super::rfc3339`] spells it.
     fn time(&mut self, ms: i64) {
-        self.time.clear();
-        accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
-        self.out.push(b'"');
-        self.out.extend_from_slice(self.time.as_bytes());
-        self.out.push(b'"');
+        // The fast way where the time in nanoseconds fits an i64 (years 1685 to 2255);
+        // beyond, [`super::rfc3339`] clamps it, and so does this.
+        if !(-9_000_000_000_000..9_000_000_000_000).contains(&ms) {
+            self.time.clear();
+            accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
+            self.out.push(b'"');
+            self.out.extend_from_slice(self.time.as_bytes());
+            self.out.push(b'"');
+            return;
+        }
+        let day = ms.div_euclid(86_400_000);
+        let in_day = ms.rem_euclid(86_400_000);
+        if day != self.day || self.time.is_empty() {
+            self.time.clear();
+            accord_stix::time::push_nanos(
+                &mut self.time,
+                day.saturating_mul(86_400_000).saturating_mul(1_000_000),
+                0,
+            );
+            match self.time.as_bytes().get(..10) {
+                // `YYYY-MM-DD`: a year of four digits.
+                Some(date) if self.time.as_bytes().get(10) == Some(&b'T') => {
+                    self.date.copy_from_slice(date);
+                    self.day = day;
+                }
+                _ => {
+                    // Years of more or fewer digits: the whole time, the slow way.
+                    self.time.clear();
+                    accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
+                    self.out.push(b'"');
+                    self.out.extend_from_slice(self.time.as_bytes());
+                    self.out.push(b'"');
+                    self.time.clear();
+                    return;
+                }
+            }
+        }
+        let (h, m, s, milli) = (
+            in_day / 3_600_000,
+            in_day / 60_000 % 60,
+            in_day / 1000 % 60,
+            in_day % 1000,
+        );
+        let d = |n: i64| b'0' + n as u8;
+        let mut text = [0u8; 26];
+        text[0] = b'"';
+        text[1..11].copy_from_slice(&self.date);
+        text[11..].copy_from_slice(&[
+            b'T',
+            d(h / 10),
+            d(h % 10),
+            b':',
+            d(m / 10),
+            d(m % 10),
+            b':',
+            d(s / 10),
+            d(s % 10),
+            b'.',
+            d(milli / 100),
+            d(milli / 10 % 10),
+            d(milli % 10),
+            b'Z',
+            b'"',
+        ]);
+        self.out.extend_from_slice(&text);
     }
 
     /// `,` before every element of an array or member of an object but the first.
@@ -215,11 +298,30 @@ impl Json {
     }
 }
 
+/// Whether `s` goes into JSON as it is, between quotes. Every byte is looked at, with no
+/// branch, which the compiler turns into wide compares.
+fn plain(s: &str) -> bool {
+    !s.bytes().fold(false, |bad, b| {
+        bad | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
 /// One cluster as compact JSON, in the shape the module docs give.
 fn cluster(d: &Detection, c: &Cluster) -> Vec<u8> {
+    // Sized for the evidence up front, which is most of it: growing a buffer of
+    // megabytes by doubling copies it over and over.
+    let evidence: usize = c
+        .edges
+        .iter()
+        .map(|&ei| d.edges[ei as usize].evidence.len())
+        .sum();
     let mut j = Json {
-        out: Vec::with_capacity(1 << 12),
+        out: Vec::with_capacity(
+            (1 << 12) + 400 * evidence + 200 * (c.edges.len() + c.items.len() + c.members.len()),
+        ),
         time: String::with_capacity(32),
+        day: 0,
+        date: [0; 10],
     };
     let mut member_weight: HashMap<u32, f64> = HashMap::new();
     for &ei in &c.edges {
@@ -343,7 +445,7 @@ fn cluster(d: &Detection, c: &Cluster) -> Vec<u8> {
             j.str(&d.items[ev.item as usize].value);
             j.raw(",");
             j.key("seconds_apart");
-            j.f64(ev.post_b.time_ms.abs_diff(ev.post_a.time_ms) as f64 / 1000.0);
+            j.millis_as_secs(ev.post_b.time_ms.abs_diff(ev.post_a.time_ms));
             for (name, platform, post) in [
                 ("source_post", &source.platform, &ev.post_a),
                 ("target_post", &target.platform, &ev.post_b),
@@ -367,4 +469,76 @@ fn cluster(d: &Detection, c: &Cluster) -> Vec<u8> {
     }
     j.raw("]}");
     j.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Json;
+
+    fn json() -> Json {
+        Json {
+            out: Vec::new(),
+            time: String::new(),
+            day: 0,
+            date: [0; 10],
+        }
+    }
+
+    /// Numbers spread over every magnitude, both signs, and the edges of the ranges.
+    fn samples() -> Vec<i64> {
+        let mut v = vec![
+            0,
+            1,
+            -1,
+            999,
+            1000,
+            86_399_999,
+            86_400_000,
+            -86_400_000,
+            -86_400_001,
+            1_727_784_000_000,
+            8_999_999_999_999,
+            9_000_000_000_000,
+            -9_000_000_000_000,
+            -9_000_000_000_001,
+            9_223_372_036_854,
+            9_223_372_036_855,
+            i64::MAX,
+            i64::MIN,
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(match i % 3 {
+                0 => (x >> (x % 64)) as i64,
+                1 => (x % 20_000_000_000_000) as i64 - 10_000_000_000_000,
+                _ => x as i64,
+            });
+        }
+        v
+    }
+
+    #[test]
+    fn times_are_what_rfc3339_writes_in_any_order() {
+        let mut j = json();
+        for ms in samples() {
+            j.out.clear();
+            j.time(ms);
+            let want = format!("\"{}\"", super::super::rfc3339(ms));
+            assert_eq!(String::from_utf8_lossy(&j.out), want, "{ms}");
+        }
+    }
+
+    #[test]
+    fn seconds_apart_are_what_serde_json_writes_for_the_double() {
+        let mut j = json();
+        for ms in samples().into_iter().map(i64::unsigned_abs) {
+            j.out.clear();
+            j.millis_as_secs(ms);
+            let want = serde_json::to_string(&(ms as f64 / 1000.0)).unwrap();
+            assert_eq!(String::from_utf8_lossy(&j.out), want, "{ms}");
+        }
+    }
 }

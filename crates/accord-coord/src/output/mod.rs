@@ -28,7 +28,7 @@
 //!   with [`io::ErrorKind::InvalidData`] before anything is written, so no writer indexes
 //!   out of bounds and no file is half a graph.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
@@ -211,20 +211,21 @@ fn shared_items(d: &Detection, c: &Cluster) -> Vec<Shared> {
         .enumerate()
         .map(|(p, &item)| (item, p))
         .collect();
-    let mut who: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); out.len()];
+    let mut who: Vec<Vec<u32>> = vec![Vec::new(); out.len()];
     let mut first: Vec<i64> = vec![i64::MAX; out.len()];
     for &ei in &c.edges {
         let e = &d.edges[ei as usize];
         for ev in &e.evidence {
             if let Some(&p) = position.get(&ev.item) {
-                who[p].insert(e.a);
-                who[p].insert(e.b);
+                who[p].extend([e.a, e.b]);
                 first[p] = first[p].min(ev.post_a.time_ms).min(ev.post_b.time_ms);
             }
         }
     }
-    for ((s, w), f) in out.iter_mut().zip(who).zip(first) {
-        s.accounts = w.into_iter().collect();
+    for ((s, mut w), f) in out.iter_mut().zip(who).zip(first) {
+        w.sort_unstable();
+        w.dedup();
+        s.accounts = w;
         s.first_ms = if f == i64::MAX { c.first_ms } else { f };
     }
     out
