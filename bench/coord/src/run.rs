@@ -3,7 +3,7 @@
 //!
 //! - **Accord**: `accord coord detect --input posts.csv --behaviours B --window W
 //!   --min-weight M --threads T --out DIR`, under `/usr/bin/time` for its peak RSS when
-//!   that exists; `--accord-runs` times (3), the median time reported (the highest peak
+//!   that exists; `--accord-runs` times (5), the median time reported (the highest peak
 //!   RSS). Detected accounts: both ends of every edge of `DIR/edges.csv`.
 //! - **coordination-network-toolkit**: `compute_networks DB preprocess posts.cnt.csv` once
 //!   per dataset (timed), then per behaviour a copy of that database (not timed) given to
@@ -67,7 +67,7 @@ pub struct Args {
     /// Runs of Accord per behaviour; the median time is reported (its runs take a fraction
     /// of a second, where a busy machine's noise would otherwise show). The toolkit, whose
     /// runs take seconds to minutes, runs once.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     accord_runs: usize,
     /// Seed of the datasets.
     #[arg(long, default_value_t = 2024)]

@@ -83,6 +83,13 @@ impl Batch {
         self.media.clear();
     }
 
+    /// Makes room for `posts` more posts with `bytes` more bytes of strings, so that
+    /// filling the batch does not grow it step by step.
+    pub fn reserve(&mut self, posts: usize, bytes: usize) {
+        self.rows.reserve(posts);
+        self.strings.reserve(bytes);
+    }
+
     /// Bytes of text held (the strings of every post, end to end).
     #[must_use]
     pub fn text_bytes(&self) -> usize {

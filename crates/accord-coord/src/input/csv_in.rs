@@ -570,6 +570,9 @@ fn parse_chunk(
         }
     }
     let (mut starts, mut spans_end) = (Vec::with_capacity(16), Vec::with_capacity(16));
+    // A fresh batch sized for the chunk at once (its strings are at most the chunk's
+    // bytes; a post is rarely under 48 bytes), not grown by doubling into fresh memory.
+    batch.reserve(bytes.len() / 48, bytes.len());
     // One UTF-8 check for the chunk; should it fail, each record is checked alone.
     let text = std::str::from_utf8(bytes).ok();
     // Where the commas, quotes and line ends are, found a block at a time.
