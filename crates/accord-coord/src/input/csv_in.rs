@@ -569,7 +569,10 @@ fn parse_chunk(
             }
         }
     }
-    let (mut starts, mut spans_end) = (Vec::with_capacity(16), Vec::with_capacity(16));
+    // Fixed arrays, not vectors: each record's field count comes back in a register, and
+    // the view of the record is built without reading back lengths just stored (which
+    // stalled every record).
+    let (mut starts, mut spans_end) = ([0usize; SIMPLE_FIELDS], [0usize; SIMPLE_FIELDS]);
     // A fresh batch sized for the chunk at once (its strings are at most the chunk's
     // bytes; a post is rarely under 48 bytes), not grown by doubling into fresh memory.
     batch.reserve(bytes.len() / 48, bytes.len());
@@ -597,13 +600,13 @@ fn parse_chunk(
             };
         }
         let simple = split_simple(bytes, pos, &mut scan, &mut starts, &mut spans_end);
-        let result = if let Some((end, newlines)) = simple {
+        let result = if let Some((end, newlines, fields)) = simple {
             pos = end;
             line += newlines;
             let view = View {
                 bytes,
-                ends: &spans_end,
-                starts: Some(&starts),
+                ends: &spans_end[..fields],
+                starts: Some(&starts[..fields]),
             };
             // The UTF-8 check covers the whole chunk at once or, when it fails, the record
             // as written, quotes and commas included.
@@ -767,24 +770,30 @@ impl Layout {
     }
 }
 
+/// Fields [`split_simple`] splits in place; a record with more goes to `csv-core`.
+const SIMPLE_FIELDS: usize = 256;
+
 /// Splits the record starting at `bytes[start]` (not a line end) in place, when every
 /// field is plain (no quote, no carriage return) or quoted without a quote inside
 /// (`"a, b"`), and the record ends with a line end: each field's start and end go to
-/// `starts` and `ends`. Returns where the record ends (after its line end) and the line
-/// ends it holds; `None` for any other record, which `csv-core` then reads (doubled
-/// quotes, text after a closing quote, a record cut by the end of the input).
+/// `starts` and `ends`. Returns where the record ends (after its line end), the line
+/// ends it holds and its number of fields; `None` for any other record, which `csv-core`
+/// then reads (doubled quotes, text after a closing quote, a record cut by the end of the
+/// input, more than [`SIMPLE_FIELDS`] fields).
 fn split_simple(
     bytes: &[u8],
     start: usize,
     scan: &mut Scan<'_>,
-    starts: &mut Vec<usize>,
-    ends: &mut Vec<usize>,
-) -> Option<(usize, u64)> {
-    starts.clear();
-    ends.clear();
+    starts: &mut [usize; SIMPLE_FIELDS],
+    ends: &mut [usize; SIMPLE_FIELDS],
+) -> Option<(usize, u64, usize)> {
     let mut i = start;
     let mut newlines = 0u64;
+    let mut n = 0usize;
     loop {
+        if n == SIMPLE_FIELDS {
+            return None;
+        }
         if bytes.get(i) == Some(&b'"') {
             // The closing quote is the next quote; commas and line ends before it are
             // inside the field.
@@ -798,23 +807,25 @@ fn split_simple(
                 }
                 k = j + 1;
             };
-            starts.push(i + 1);
-            ends.push(close);
+            starts[n] = i + 1;
+            ends[n] = close;
+            n += 1;
             match *bytes.get(close + 1)? {
                 b',' => i = close + 2,
-                b'\n' => return Some((close + 2, newlines + 1)),
-                b'\r' => return Some((close + 2, newlines)),
+                b'\n' => return Some((close + 2, newlines + 1, n)),
+                b'\r' => return Some((close + 2, newlines, n)),
                 _ => return None,
             }
         } else {
             let j = scan.next(i)?;
-            starts.push(i);
-            ends.push(j);
+            starts[n] = i;
+            ends[n] = j;
+            n += 1;
             match bytes[j] {
                 b',' => i = j + 1,
-                b'\n' => return Some((j + 1, newlines + 1)),
+                b'\n' => return Some((j + 1, newlines + 1, n)),
                 // A `\r` ends the record (the `\n` of a `\r\n` is skipped as a blank line).
-                b'\r' => return Some((j + 1, newlines)),
+                b'\r' => return Some((j + 1, newlines, n)),
                 // A quote inside a plain field is kept as written by csv-core; rare.
                 _ => return None,
             }

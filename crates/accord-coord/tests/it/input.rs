@@ -1500,3 +1500,39 @@ fn random_and_truncated_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn records_of_hundreds_of_fields_read_the_same_in_parallel() {
+    // Past the fields split in place, records go through csv-core: the same posts.
+    let extra = 300;
+    let mut content = String::from("account_id,post_id,timestamp");
+    for c in 0..extra {
+        write!(content, ",x{c}").unwrap();
+    }
+    content.push_str(",urls\n");
+    for i in 0..400 {
+        write!(content, "a{},{i},{i}", i % 7).unwrap();
+        for c in 0..extra {
+            if c % 50 == 0 {
+                write!(content, ",\"q,{c}\"").unwrap();
+            } else {
+                write!(content, ",{c}").unwrap();
+            }
+        }
+        writeln!(content, ",https://x.example/{}", i % 11).unwrap();
+    }
+    let dir = Dir::new();
+    let path = dir.write("wide.csv", content.as_bytes());
+    let options = ReadOptions::default();
+    let mut r = Reader::open(&path, None, &options).unwrap();
+    let (mut posts, mut bad) = (Vec::new(), Vec::new());
+    while r.read_batch(64, &mut posts, &mut bad).unwrap() {}
+    assert_eq!(posts.len(), 400);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(posts[399].id, "399");
+    assert_eq!(posts[399].urls, ["https://x.example/3"]);
+    for chunk_bytes in [100, 4096, 1 << 20] {
+        let got = read_in_parallel(&[&path], None, &options, 2, chunk_bytes);
+        assert_eq!(got, (posts.clone(), bad.clone()), "{chunk_bytes} B");
+    }
+}
