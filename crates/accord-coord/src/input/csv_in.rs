@@ -394,17 +394,21 @@ pub(super) struct Parsed {
     pub(super) tail: Tail,
 }
 
+impl Parsed {
+    fn new(bad: Vec<BadRow>, resumed_bad: Option<BadRow>, newlines: u64, tail: Tail) -> Parsed {
+        Parsed {
+            bad,
+            resumed_bad,
+            newlines,
+            tail,
+        }
+    }
+}
+
 impl Chunk {
     /// Parses the chunk's records into `batch`.
     pub(super) fn parse(&self, batch: &mut Batch) -> Parsed {
-        parse_chunk(
-            &self.layout,
-            &self.file,
-            &self.bytes,
-            self.last,
-            batch,
-            None,
-        )
+        self.parse_from(None, batch)
     }
 
     /// Finishes `open`, a record cut by the end of the chunks before, with this chunk's
@@ -412,15 +416,43 @@ impl Chunk {
     /// chunk are read, so a record running over many chunks (an unclosed quote) costs no
     /// more than reading them once.
     pub(super) fn parse_resumed(&self, open: Box<Open>, batch: &mut Batch) -> Parsed {
+        self.parse_from(Some(open), batch)
+    }
+
+    fn parse_from(&self, open: Option<Box<Open>>, batch: &mut Batch) -> Parsed {
         parse_chunk(
             &self.layout,
             &self.file,
             &self.bytes,
             self.last,
             batch,
-            Some(open),
+            open,
         )
     }
+}
+
+/// One `csv-core` read of `input` into `fields` from byte `.1` and `ends` from end `.1`,
+/// moving both counts on; whichever buffer was full is doubled for the next call. Returns
+/// what `csv-core` said and the input bytes it consumed.
+fn read_some(
+    core: &mut csv_core::Reader,
+    input: &[u8],
+    (fields, out): (&mut Vec<u8>, &mut usize),
+    (ends, nends): (&mut Vec<usize>, &mut usize),
+) -> (ReadRecordResult, usize) {
+    let (result, nin, nout, nend) = core.read_record(
+        input,
+        fields.get_mut(*out..).unwrap_or_default(),
+        ends.get_mut(*nends..).unwrap_or_default(),
+    );
+    *out += nout;
+    *nends += nend;
+    match result {
+        ReadRecordResult::OutputFull => fields.resize(fields.len() * 2, 0),
+        ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+        _ => {}
+    }
+    (result, nin)
 }
 
 /// `csv-core` reading records, and the fields of the one it is in; kept from one chunk
@@ -470,41 +502,26 @@ impl Open {
                 // An empty input would tell csv-core the file has ended.
                 return Step::Cut;
             }
-            let (result, nin, nout, nend) = self.core.read_record(
+            let (result, nin) = read_some(
+                &mut self.core,
                 input,
-                self.fields.get_mut(self.out..).unwrap_or_default(),
-                self.ends.get_mut(self.nends..).unwrap_or_default(),
+                (&mut self.fields, &mut self.out),
+                (&mut self.ends, &mut self.nends),
             );
             *pos += nin;
-            self.out += nout;
-            self.nends += nend;
             match result {
                 ReadRecordResult::InputEmpty if input.is_empty() => return Step::End,
                 ReadRecordResult::InputEmpty if !last => return Step::Cut,
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => {
-                    let n = self.fields.len() * 2;
-                    self.fields.resize(n, 0);
-                }
-                ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
-                    self.ends.resize(n, 0);
-                }
                 ReadRecordResult::Record => return Step::Record,
                 ReadRecordResult::End => return Step::End,
+                _ => {}
             }
         }
     }
 
     /// The record read by the last [`Open::read`] that gave [`Step::Record`].
     fn view(&self) -> View<'_> {
-        let ends = self.ends.get(..self.nends).unwrap_or_default();
-        let end = ends.last().copied().unwrap_or(0);
-        View {
-            bytes: self.fields.get(..end).unwrap_or_default(),
-            ends,
-            starts: None,
-        }
+        View::unquoted(&self.fields, &self.ends, self.nends)
     }
 
     /// Makes room for the next record.
@@ -552,26 +569,15 @@ fn parse_chunk(
                 core = Some(open);
             }
             Step::Cut => {
-                return Parsed {
-                    bad,
-                    resumed_bad,
-                    newlines: line,
-                    tail: Tail::Partial { open, line: None },
-                };
+                return Parsed::new(bad, resumed_bad, line, Tail::Partial { open, line: None });
             }
             Step::End => {
-                return Parsed {
-                    bad,
-                    resumed_bad,
-                    newlines: line,
-                    tail: Tail::Clean,
-                };
+                return Parsed::new(bad, resumed_bad, line, Tail::Clean);
             }
         }
     }
-    // Fixed arrays, not vectors: each record's field count comes back in a register, and
-    // the view of the record is built without reading back lengths just stored (which
-    // stalled every record).
+    // Fixed arrays, not vectors: no capacity check for each field, and each record's
+    // field count comes back in a register.
     let (mut starts, mut spans_end) = ([0usize; SIMPLE_FIELDS], [0usize; SIMPLE_FIELDS]);
     // A fresh batch sized for the chunk at once (its strings are at most the chunk's
     // bytes; a post is rarely under 48 bytes), not grown by doubling into fresh memory.
@@ -592,12 +598,7 @@ fn parse_chunk(
         }
         let (start, start_line) = (pos, line);
         if pos == bytes.len() {
-            return Parsed {
-                bad,
-                resumed_bad,
-                newlines: line,
-                tail: Tail::Clean,
-            };
+            return Parsed::new(bad, resumed_bad, line, Tail::Clean);
         }
         let simple = split_simple(bytes, pos, &mut scan, &mut starts, &mut spans_end);
         let result = if let Some((end, newlines, fields)) = simple {
@@ -625,23 +626,18 @@ fn parse_chunk(
                 Step::Record => layout.push(&open.view(), batch),
                 Step::Cut => {
                     let open = core.take().unwrap_or_else(Open::new);
-                    return Parsed {
+                    return Parsed::new(
                         bad,
                         resumed_bad,
-                        newlines: line,
-                        tail: Tail::Partial {
+                        line,
+                        Tail::Partial {
                             open,
                             line: Some(start_line),
                         },
-                    };
+                    );
                 }
                 Step::End => {
-                    return Parsed {
-                        bad,
-                        resumed_bad,
-                        newlines: line,
-                        tail: Tail::Clean,
-                    };
+                    return Parsed::new(bad, resumed_bad, line, Tail::Clean);
                 }
             }
         };
@@ -923,7 +919,18 @@ struct View<'a> {
     starts: Option<&'a [usize]>,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
+    /// The first `n` fields `csv-core` wrote end to end into `fields`, ending at `ends`.
+    fn unquoted(fields: &'a [u8], ends: &'a [usize], n: usize) -> View<'a> {
+        let ends = ends.get(..n).unwrap_or_default();
+        let end = ends.last().copied().unwrap_or(0);
+        View {
+            bytes: fields.get(..end).unwrap_or_default(),
+            ends,
+            starts: None,
+        }
+    }
+
     fn len(&self) -> usize {
         self.ends.len()
     }
@@ -992,13 +999,7 @@ impl Records {
 
     /// The current record.
     fn view(&self) -> View<'_> {
-        let ends = self.ends.get(..self.len).unwrap_or_default();
-        let end = ends.last().copied().unwrap_or(0);
-        View {
-            bytes: self.fields.get(..end).unwrap_or_default(),
-            ends,
-            starts: None,
-        }
+        View::unquoted(&self.fields, &self.ends, self.len)
     }
 
     /// Refills the buffer once it is used up.
@@ -1045,25 +1046,18 @@ impl Records {
             self.fill()?;
             let input = self.buf.get(self.pos..self.end).unwrap_or_default();
             let at_end = input.is_empty();
-            let (result, nin, nout, nend) = self.core.read_record(
+            let (result, nin) = read_some(
+                &mut self.core,
                 input,
-                self.fields.get_mut(out..).unwrap_or_default(),
-                self.ends.get_mut(ends..).unwrap_or_default(),
+                (&mut self.fields, &mut out),
+                (&mut self.ends, &mut ends),
             );
             self.pos += nin;
-            out += nout;
-            ends += nend;
             match result {
                 ReadRecordResult::InputEmpty if at_end => return Ok(false),
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => {
-                    let n = self.fields.len() * 2;
-                    self.fields.resize(n, 0);
-                }
-                ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
-                    self.ends.resize(n, 0);
-                }
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
                 ReadRecordResult::Record => {
                     self.len = ends;
                     return Ok(true);
