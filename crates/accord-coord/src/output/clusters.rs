@@ -140,9 +140,9 @@ struct Json {
     out: Vec<u8>,
     /// Scratch for formatting a time.
     time: String,
-    /// The day (since the epoch) whose date `date` holds: evidence comes by time, so
-    /// the date is formatted once a day and only the time of day each time.
-    day: i64,
+    /// The day (since the epoch) whose date `date` holds, if any: evidence comes by
+    /// time, so the date is formatted once a day and only the time of day each time.
+    day: Option<i64>,
     date: [u8; 10],
 }
 
@@ -223,42 +223,22 @@ impl Json {
 
     /// An RFC 3339 time with milliseconds, as [`super::rfc3339`] spells it.
     fn time(&mut self, ms: i64) {
-        // The fast way where the time in nanoseconds fits an i64 (years 1685 to 2255);
-        // beyond, [`super::rfc3339`] clamps it, and so does this.
+        // The fast way where the time in nanoseconds fits an i64 (years 1685 to 2255, all
+        // of four digits); beyond, [`super::rfc3339`] clamps it, and so does this.
         if !(-9_000_000_000_000..9_000_000_000_000).contains(&ms) {
-            self.time.clear();
-            accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
-            self.out.push(b'"');
-            self.out.extend_from_slice(self.time.as_bytes());
-            self.out.push(b'"');
-            return;
+            return self.time_slowly(ms);
         }
         let day = ms.div_euclid(86_400_000);
         let in_day = ms.rem_euclid(86_400_000);
-        if day != self.day || self.time.is_empty() {
+        if self.day != Some(day) {
             self.time.clear();
-            accord_stix::time::push_nanos(
-                &mut self.time,
-                day.saturating_mul(86_400_000).saturating_mul(1_000_000),
-                0,
-            );
-            match self.time.as_bytes().get(..10) {
-                // `YYYY-MM-DD`: a year of four digits.
-                Some(date) if self.time.as_bytes().get(10) == Some(&b'T') => {
-                    self.date.copy_from_slice(date);
-                    self.day = day;
-                }
-                _ => {
-                    // Years of more or fewer digits: the whole time, the slow way.
-                    self.time.clear();
-                    accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
-                    self.out.push(b'"');
-                    self.out.extend_from_slice(self.time.as_bytes());
-                    self.out.push(b'"');
-                    self.time.clear();
-                    return;
-                }
-            }
+            accord_stix::time::push_nanos(&mut self.time, day * 86_400_000 * 1_000_000, 0);
+            // `YYYY-MM-DD` first.
+            let Some(date) = self.time.as_bytes().get(..10) else {
+                return self.time_slowly(ms);
+            };
+            self.date.copy_from_slice(date);
+            self.day = Some(day);
         }
         let (h, m, s, milli) = (
             in_day / 3_600_000,
@@ -288,6 +268,14 @@ impl Json {
             b'"',
         ]);
         self.out.extend_from_slice(&text);
+    }
+
+    fn time_slowly(&mut self, ms: i64) {
+        self.time.clear();
+        accord_stix::time::push_nanos(&mut self.time, ms.saturating_mul(1_000_000), 3);
+        self.out.push(b'"');
+        self.out.extend_from_slice(self.time.as_bytes());
+        self.out.push(b'"');
     }
 
     /// `,` before every element of an array or member of an object but the first.
@@ -320,7 +308,7 @@ fn cluster(d: &Detection, c: &Cluster) -> Vec<u8> {
             (1 << 12) + 400 * evidence + 200 * (c.edges.len() + c.items.len() + c.members.len()),
         ),
         time: String::with_capacity(32),
-        day: 0,
+        day: None,
         date: [0; 10],
     };
     let mut member_weight: HashMap<u32, f64> = HashMap::new();
@@ -479,7 +467,7 @@ mod tests {
         Json {
             out: Vec::new(),
             time: String::new(),
-            day: 0,
+            day: None,
             date: [0; 10],
         }
     }
