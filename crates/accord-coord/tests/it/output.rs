@@ -935,6 +935,22 @@ fn write_all_puts_the_four_files_in_a_new_directory() {
 }
 
 #[test]
+fn write_all_replaces_the_files_of_an_earlier_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    output::write_all(&dir, &sample(), &config(), &options()).unwrap();
+    let earlier = std::fs::read_to_string(dir.join("edges.csv")).unwrap();
+    let d = Detection::default();
+    let written = output::write_all(&dir, &d, &config(), &options()).unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&written.edges), csv(&d));
+    assert_ne!(read(&written.edges), earlier);
+    assert_eq!(read(&written.graphml), graphml(&d));
+    assert_eq!(read(&written.clusters), clusters(&d, &config()));
+    assert_eq!(read(&written.bundle), stix(&d, &options()));
+}
+
+#[test]
 fn write_all_names_the_directory_it_cannot_create() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("a-file");
