@@ -1615,29 +1615,31 @@ fn gather_evidence(
     run_ranges(ranges, &work).into_iter().flatten().collect()
 }
 
-/// Runs `work` on each range, one thread per range.
+/// Runs `work` on each range, one thread per range, the first on the calling thread.
 fn run_ranges<T: Send>(
     ranges: &[std::ops::Range<usize>],
     work: &(dyn Fn(std::ops::Range<usize>) -> T + Sync),
 ) -> Vec<T> {
-    if ranges.len() <= 1 {
-        return ranges.iter().map(|r| work(r.clone())).collect();
-    }
+    let Some((first, rest)) = ranges.split_first() else {
+        return Vec::new();
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
+        let handles: Vec<_> = rest
             .iter()
             .map(|r| {
                 let r = r.clone();
                 scope.spawn(move || work(r))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(t) => t,
+        let mut out = Vec::with_capacity(ranges.len());
+        out.push(work(first.clone()));
+        for h in handles {
+            match h.join() {
+                Ok(t) => out.push(t),
                 Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+            }
+        }
+        out
     })
 }
 

@@ -62,15 +62,19 @@ pub fn write_clusters_json(
         let rendered: Vec<Vec<u8>> = if group.len() == 1 {
             group.iter().map(render).collect()
         } else {
+            // The first of the group on this thread, the others on threads of their own.
             std::thread::scope(|scope| {
-                let handles: Vec<_> = group
+                let handles: Vec<_> = group[1..]
                     .iter()
                     .map(|c| scope.spawn(move || render(c)))
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
+                let mut out = vec![render(&group[0])];
+                out.extend(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                );
+                out
             })
         };
         for (k, text) in rendered.into_iter().enumerate() {
