@@ -178,30 +178,32 @@ impl<T> Taker<'_, T> {
             self.line = first;
             self.carry = None;
         }
-        let (value, mut bad, newlines, tail, carried) = match self.carry.take() {
-            None => (done.value, done.bad, newlines, tail, None),
+        let (value, mut bad, resumed, newlines, tail, carried) = match self.carry.take() {
+            None => (done.value, done.bad, None, newlines, tail, None),
             Some((open, line)) => {
                 // This chunk's own parse began inside a record: finish that record, and
                 // parse the rest of the chunk again after it.
                 drop(done.value);
                 let mut batch = Batch::new();
                 let parsed = chunk.parse_resumed(open, &mut batch);
-                let mut bad = parsed.bad;
-                for b in &mut bad {
-                    b.line += self.line;
-                }
-                if let Some(mut b) = parsed.resumed_bad {
-                    b.line = line;
-                    bad.insert(0, b);
-                }
+                // The carried record is bad on the line it started on.
+                let resumed = parsed.resumed_bad.map(|b| BadRow { line, ..b });
                 let value = (self.prepare)(batch);
-                (value, bad, parsed.newlines, parsed.tail, Some(line))
+                (
+                    value,
+                    parsed.bad,
+                    resumed,
+                    parsed.newlines,
+                    parsed.tail,
+                    Some(line),
+                )
             }
         };
-        if carried.is_none() {
-            for b in &mut bad {
-                b.line += self.line;
-            }
+        for b in &mut bad {
+            b.line += self.line;
+        }
+        if let Some(b) = resumed {
+            bad.insert(0, b);
         }
         let batch = (self.take)(value, bad, done.position);
         if let Tail::Partial { open, line } = tail {
