@@ -771,8 +771,7 @@ impl Detector {
             }
         }
         for (i, (&key, &known)) in prepared.accounts.iter().zip(&known).enumerate() {
-            let basics = prepared.batch.basics(i);
-            takers.push(self.take_post(basics, key, known, acts[i]));
+            takers.push(self.take_post(&prepared.batch, i, key, known, acts[i]));
         }
         let prepared = &*prepared;
         let takers = &takers;
@@ -844,17 +843,23 @@ impl Detector {
         }
     }
 
-    /// Records one post: its platform, account id, id and time; its account's key (and
-    /// number, if [`Interner::find_many`] found one); whether it acts in any behaviour.
+    /// Records post `i` of `batch`: its account's key (and number, if
+    /// [`Interner::find_many`] found one); whether it acts in any behaviour.
+    ///
+    /// The post's strings are read only for a new account or a post that acts (a small
+    /// share of most inputs): the batch was filled on another core, and reading every
+    /// post of it here would move all of it across.
     fn take_post(
         &mut self,
-        (platform, account_id, id, time_ms): (&str, &str, &str, i64),
+        batch: &Batch,
+        i: usize,
         account_key: u128,
         known: u32,
         acts: bool,
     ) -> (u32, u32) {
         let (account, fresh) = self.account_keys.intern_known(account_key, known);
         if fresh {
+            let (platform, account_id, _, _) = batch.basics(i);
             // The platform is kept free of the separator so that the key splits back.
             let mut key = String::with_capacity(platform.len() + account_id.len() + 1);
             key.extend(
@@ -871,6 +876,7 @@ impl Detector {
             // Never cited as evidence: not logged, not numbered.
             return (account, u32::MAX);
         }
+        let (_, _, id, time_ms) = batch.basics(i);
         let p = self.logged as u32;
         if self.logged.is_multiple_of(POSTS_PER_MARK) {
             self.post_marks.push(self.post_log.len());

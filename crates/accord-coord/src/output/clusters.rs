@@ -33,7 +33,6 @@
 //! The document is written one cluster at a time, each compactly on a line of its own, so
 //! a run with many clusters never holds more than one cluster's JSON in memory.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
@@ -315,7 +314,7 @@ fn cluster(d: &Detection, c: &Cluster) -> Vec<u8> {
         day: None,
         date: [0; 10],
     };
-    let mut member_weight: HashMap<u32, f64> = HashMap::new();
+    let mut member_weight: super::Map<u32, f64> = super::Map::default();
     for &ei in &c.edges {
         let e = &d.edges[ei as usize];
         *member_weight.entry(e.a).or_insert(0.0) += e.weight;

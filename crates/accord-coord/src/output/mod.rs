@@ -35,6 +35,9 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Cluster, Detection};
 
+/// A map with a fast fixed hash: the keys here are small numbers of this run's making.
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 mod clusters;
 mod edges;
 mod graphml;
@@ -213,7 +216,7 @@ fn shared_items(d: &Detection, c: &Cluster) -> Vec<Shared> {
             first_ms: i64::MAX,
         })
         .collect();
-    let position: HashMap<u32, usize> = c
+    let position: Map<u32, usize> = c
         .items
         .iter()
         .enumerate()
