@@ -46,6 +46,9 @@ pub struct Batch {
     rows: Vec<Row>,
     lists: Vec<Span>,
     media: Vec<[u8; 32]>,
+    /// Idle posts, kept as their account's key alone (see [`Batch::idle_len`]): the rows
+    /// before each, and the key.
+    idle: Vec<(usize, u128)>,
 }
 
 /// How full a batch was, to go back to it when a row turns out bad half-way.
@@ -63,16 +66,27 @@ impl Batch {
         Batch::default()
     }
 
-    /// Posts in the batch.
+    /// Posts in the batch with their fields (all of them but the idle ones).
     #[must_use]
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
-    /// Whether the batch holds no post.
+    /// Whether the batch holds no post with its fields.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Idle posts: posts that act on nothing (every optional field read was empty), kept
+    /// as the key of their account alone, which is all detection needs of them. Readers
+    /// keep posts so when asked to ([`ReadOptions::idle_as_keys`]); they are not among
+    /// [`Batch::iter`]'s posts.
+    ///
+    /// [`ReadOptions::idle_as_keys`]: crate::input::ReadOptions::idle_as_keys
+    #[must_use]
+    pub fn idle_len(&self) -> usize {
+        self.idle.len()
     }
 
     /// Empties the batch, keeping its buffers.
@@ -81,6 +95,7 @@ impl Batch {
         self.rows.clear();
         self.lists.clear();
         self.media.clear();
+        self.idle.clear();
     }
 
     /// Makes room for `posts` more posts with `bytes` more bytes of strings, so that
@@ -269,6 +284,17 @@ impl Batch {
 
     pub(crate) fn add_row(&mut self, row: Row) {
         self.rows.push(row);
+    }
+
+    /// Appends an idle post of the account of key `account` (see [`Batch::idle_len`]).
+    pub(crate) fn add_idle(&mut self, account: u128) {
+        self.idle.push((self.rows.len(), account));
+    }
+
+    /// The idle posts, in order: for each, the posts with fields before it and its
+    /// account's key.
+    pub(crate) fn idle(&self) -> &[(usize, u128)] {
+        &self.idle
     }
 }
 

@@ -403,6 +403,8 @@ pub struct Detector {
     config: Config,
     lanes: Vec<Lane>,
     account_keys: Interner,
+    /// Each account's platform and id, joined by `\u{1f}`, by number; empty for one seen
+    /// only in idle posts so far (it is named by its first post that acts).
     accounts: Vec<Box<str>>,
     /// Posts taken.
     posts: usize,
@@ -423,6 +425,12 @@ fn key128<V: std::hash::Hash + ?Sized>(value: &V) -> u128 {
     let a = foldhash::quality::FixedState::with_seed(0x6163_636f_7264_3031).hash_one(value);
     let b = foldhash::quality::FixedState::with_seed(0x636f_6f72_6421_0002).hash_one(value);
     (u128::from(a) << 64) | u128::from(b)
+}
+
+/// The key an account is numbered by: of its platform and id (a reader may make it, for
+/// an idle post; see [`Batch::idle_len`]).
+pub(crate) fn account_key(platform: &str, account: &str) -> u128 {
+    key128(&[platform, account])
 }
 
 /// Cuts `s` to at most [`DISPLAY_MAX`] bytes on a character boundary.
@@ -555,7 +563,7 @@ impl Preparer {
             let post = batch.fields(i);
             let i = i as u32;
             out.accounts
-                .push(key128(&[post.platform(), post.account()]));
+                .push(account_key(post.platform(), post.account()));
             let original = !post.is_repost();
             for (lane, &behaviour) in behaviours.iter().enumerate() {
                 let values = &mut out.lanes[lane];
@@ -770,8 +778,20 @@ impl Detector {
                 acts[i as usize] = true;
             }
         }
+        // Idle posts (accounts alone) go in their place among the others.
+        let idle = prepared.batch.idle();
+        let mut known_idle = Vec::with_capacity(idle.len());
+        self.account_keys
+            .find_many(idle.iter().map(|&(_, key)| key), &mut known_idle);
+        let mut idle = idle.iter().zip(known_idle).peekable();
         for (i, (&key, &known)) in prepared.accounts.iter().zip(&known).enumerate() {
+            while let Some((&(_, key), known)) = idle.next_if(|((before, _), _)| *before <= i) {
+                self.take_idle(key, known);
+            }
             takers.push(self.take_post(&prepared.batch, i, key, known, acts[i]));
+        }
+        for (&(_, key), known) in idle {
+            self.take_idle(key, known);
         }
         let prepared = &*prepared;
         let takers = &takers;
@@ -858,7 +878,9 @@ impl Detector {
         acts: bool,
     ) -> (u32, u32) {
         let (account, fresh) = self.account_keys.intern_known(account_key, known);
-        if fresh {
+        // An account first seen idle has no name yet; one that acts needs it.
+        let unnamed = !fresh && acts && self.accounts[account as usize].is_empty();
+        if fresh || unnamed {
             let (platform, account_id, _, _) = batch.basics(i);
             // The platform is kept free of the separator so that the key splits back.
             let mut key = String::with_capacity(platform.len() + account_id.len() + 1);
@@ -869,7 +891,11 @@ impl Detector {
             );
             key.push('\u{1f}');
             key.push_str(account_id);
-            self.accounts.push(key.into_boxed_str());
+            if fresh {
+                self.accounts.push(key.into_boxed_str());
+            } else {
+                self.accounts[account as usize] = key.into_boxed_str();
+            }
         }
         self.posts += 1;
         if !acts {
@@ -888,6 +914,17 @@ impl Detector {
             log.extend_from_slice(&time_ms.to_le_bytes());
         });
         (account, p)
+    }
+
+    /// Records an idle post (see [`Batch::idle_len`]) of the account of key
+    /// `account_key`, whose number [`Interner::find_many`] may have found (`known`). Its
+    /// name, if new, is left empty until a post of it acts.
+    fn take_idle(&mut self, account_key: u128, known: u32) {
+        let (_, fresh) = self.account_keys.intern_known(account_key, known);
+        if fresh {
+            self.accounts.push(Box::default());
+        }
+        self.posts += 1;
     }
 
     /// The id and time of each post in `wanted`, reading each stretch of the post log

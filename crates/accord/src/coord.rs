@@ -258,6 +258,8 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
     let options = ReadOptions {
         platform: args.platform.clone(),
         fields: fields(&behaviours),
+        // Posts that act on nothing are counted and their accounts numbered, no more.
+        idle_as_keys: true,
     };
     // Open every file first, so a missing file or column fails before any work.
     let mut readers = Vec::new();

@@ -92,6 +92,15 @@ pub(super) fn media(cell: &str, mut out: impl FnMut([u8; 32])) -> Result<(), Str
     Ok(())
 }
 
+/// Whether `cell` is only ASCII white space (and commas, with `commas`), which
+/// [`urls`], [`hashtags`] and [`media`] (with `commas`) all read as no item at all. A
+/// quick test for the usual empty cell, not an exact one: a cell of other white space
+/// also holds no item, yet is not blank.
+pub(super) fn blank(cell: &str, commas: bool) -> bool {
+    cell.bytes()
+        .all(|b| b.is_ascii_whitespace() || (commas && b == b','))
+}
+
 fn pdq(hex: &str) -> Option<[u8; 32]> {
     let b = hex.as_bytes();
     if b.len() != 64 {

@@ -62,6 +62,8 @@ pub(super) struct Layout {
     /// Fields every record must have.
     width: usize,
     platform: String,
+    /// See [`ReadOptions::idle_as_keys`].
+    idle_as_keys: bool,
 }
 
 /// State of cutting a file into chunks at record boundaries.
@@ -135,6 +137,7 @@ impl CsvSource {
                 columns,
                 width,
                 platform: options.platform.clone(),
+                idle_as_keys: options.idle_as_keys,
             }),
             count,
             done: false,
@@ -150,12 +153,16 @@ impl CsvSource {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// Reads at most `max` records into `batch`; idle posts as keys alone when `idle` (and
+    /// the options say so; see [`ReadOptions::idle_as_keys`]).
     pub(super) fn read_batch(
         &mut self,
         max: usize,
         batch: &mut Batch,
         bad: &mut Vec<BadRow>,
+        idle: bool,
     ) -> Result<bool, InputError> {
+        let idle = idle && self.layout.idle_as_keys;
         if self.done || self.chunks.is_some() {
             return Ok(false);
         }
@@ -164,7 +171,7 @@ impl CsvSource {
                 return Ok(false);
             }
             let record = self.records.view();
-            if let Err(reason) = self.layout.push(&record, batch) {
+            if let Err(reason) = self.layout.push(&record, batch, idle) {
                 bad.push(BadRow {
                     file: self.file.clone(),
                     line: self.records.line,
@@ -558,7 +565,7 @@ fn parse_chunk(
         line += open.core.line() - before;
         match step {
             Step::Record => {
-                if let Err(reason) = layout.push(&open.view(), batch) {
+                if let Err(reason) = layout.push(&open.view(), batch, layout.idle_as_keys) {
                     resumed_bad = Some(BadRow {
                         file: file.to_owned(),
                         line: 0,
@@ -623,7 +630,7 @@ fn parse_chunk(
             let step = open.read(bytes, &mut pos, last);
             line += open.core.line() - before;
             match step {
-                Step::Record => layout.push(&open.view(), batch),
+                Step::Record => layout.push(&open.view(), batch, layout.idle_as_keys),
                 Step::Cut => {
                     let open = core.take().unwrap_or_else(Open::new);
                     return Parsed::new(
@@ -654,9 +661,10 @@ fn parse_chunk(
 impl Layout {
     /// Appends the post in record `r` to `batch`, or says why it is bad (and appends
     /// nothing).
-    fn push(&self, r: &View<'_>, batch: &mut Batch) -> Result<(), String> {
+    /// Idle posts are kept as keys alone when `idle`.
+    fn push(&self, r: &View<'_>, batch: &mut Batch, idle: bool) -> Result<(), String> {
         let mark = batch.mark();
-        let result = self.fill(r, batch);
+        let result = self.fill(r, batch, idle);
         if result.is_err() {
             batch.rollback(mark);
         }
@@ -667,25 +675,26 @@ impl Layout {
     /// `r.bytes`.
     fn push_in(&self, r: &View<'_>, whole: Whole<'_>, batch: &mut Batch) -> Result<(), String> {
         let mark = batch.mark();
-        let result = self.fill_checked(r, whole, batch);
+        let result = self.fill_checked(r, whole, batch, self.idle_as_keys);
         if result.is_err() {
             batch.rollback(mark);
         }
         result.map_err(|r| r.0.into_string())
     }
 
-    fn fill(&self, r: &View<'_>, batch: &mut Batch) -> Result<(), String> {
-        self.fill_checked(r, Whole::Check(0..r.all().len()), batch)
+    fn fill(&self, r: &View<'_>, batch: &mut Batch, idle: bool) -> Result<(), String> {
+        self.fill_checked(r, Whole::Check(0..r.all().len()), batch, idle)
             .map_err(|r| r.0.into_string())
     }
 
     /// Fills from `r`, whose fields all lie in `r.bytes[whole]` (checked for UTF-8 at
-    /// once).
+    /// once); an idle post as its account's key alone when `idle`.
     fn fill_checked(
         &self,
         r: &View<'_>,
         whole: Whole<'_>,
         batch: &mut Batch,
+        idle: bool,
     ) -> Result<(), Reason> {
         if r.len() != self.width {
             return Err(Reason::from(if self.format == Format::Cnt {
@@ -726,6 +735,30 @@ impl Layout {
             Some(i) => cell::optional(get(i, PLATFORM)?).unwrap_or(&self.platform),
             None => &self.platform,
         };
+        // The optional fields read, as written ("" for one not read).
+        let field = |column: Option<(usize, &str)>| match column {
+            Some((i, name)) => get(i, name),
+            None => Ok(""),
+        };
+        let text = cell::text(field(c.text)?);
+        let urls = field(c.urls.map(|i| (i, URLS)))?;
+        let hashtags = field(c.hashtags.map(|i| (i, HASHTAGS)))?;
+        let media = field(c.media.map(|i| (i, MEDIA)))?;
+        let repost = cell::optional(field(c.repost)?);
+        let reply = cell::optional(field(c.reply)?);
+        // Idle: no optional field holds anything (a blank cell holds no item; a cell of
+        // other white space, which holds none either, is taken as a row, as it may be).
+        if idle
+            && text.is_none()
+            && repost.is_none()
+            && reply.is_none()
+            && cell::blank(urls, false)
+            && cell::blank(hashtags, true)
+            && cell::blank(media, true)
+        {
+            batch.add_idle(crate::detect::account_key(platform, account));
+            return Ok(());
+        }
         let mut row = Row {
             platform: batch.add_str(platform),
             account: batch.add_str(account),
@@ -733,34 +766,30 @@ impl Layout {
             time_ms,
             ..Row::default()
         };
-        if let Some((i, name)) = c.text {
-            row.text = cell::text(get(i, name)?).map(|t| batch.add_str(t));
+        if c.text.is_some() {
+            row.text = text.map(|t| batch.add_str(t));
         }
-        if let Some(i) = c.urls {
+        if c.urls.is_some() {
             let start = batch.lists_len();
-            for u in cell::urls(get(i, URLS)?) {
+            for u in cell::urls(urls) {
                 batch.add_item(u);
             }
             row.urls = batch.range_from_lists(start);
         }
-        if let Some(i) = c.hashtags {
+        if c.hashtags.is_some() {
             let start = batch.lists_len();
-            for h in cell::hashtags(get(i, HASHTAGS)?) {
+            for h in cell::hashtags(hashtags) {
                 batch.add_item(h);
             }
             row.hashtags = batch.range_from_lists(start);
         }
-        if let Some(i) = c.media {
+        if c.media.is_some() {
             let start = batch.media_len();
-            cell::media(get(i, MEDIA)?, |h| batch.add_media(h))?;
+            cell::media(media, |h| batch.add_media(h))?;
             row.media = batch.range_from_media(start);
         }
-        if let Some((i, name)) = c.repost {
-            row.repost_of = cell::optional(get(i, name)?).map(|t| batch.add_str(t));
-        }
-        if let Some((i, name)) = c.reply {
-            row.reply_to = cell::optional(get(i, name)?).map(|t| batch.add_str(t));
-        }
+        row.repost_of = repost.map(|t| batch.add_str(t));
+        row.reply_to = reply.map(|t| batch.add_str(t));
         batch.add_row(row);
         Ok(())
     }

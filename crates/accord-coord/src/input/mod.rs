@@ -192,6 +192,13 @@ pub struct ReadOptions {
     pub platform: String,
     /// Optional fields to parse.
     pub fields: Fields,
+    /// Keep a post whose optional fields in [`ReadOptions::fields`] are all empty (one
+    /// that acts on nothing) as the key of its account alone, an idle post of its batch
+    /// ([`Batch::idle_len`]), instead of as a row with its strings: it is still checked and
+    /// counted, and the detector numbers its account, which is all detection needs of it.
+    /// CSV files (either kind) do so; JSON lines and Parquet keep every post as a row. Off
+    /// by default, so that every post read is one of [`Batch::iter`]'s.
+    pub idle_as_keys: bool,
 }
 
 impl Default for ReadOptions {
@@ -199,6 +206,7 @@ impl Default for ReadOptions {
         ReadOptions {
             platform: "unknown".to_owned(),
             fields: Fields::all(),
+            idle_as_keys: false,
         }
     }
 }
@@ -442,8 +450,8 @@ impl Reader {
         &self.file
     }
 
-    /// Reads at most `max` records, appending the good ones to `posts` and the rejected
-    /// ones to `bad`. Returns `Ok(true)` while there may be more, `Ok(false)` once the
+    /// Reads at most `max` records, appending the good ones to `posts` (every one, even
+    /// with [`ReadOptions::idle_as_keys`]) and the rejected ones to `bad`. Returns `Ok(true)` while there may be more, `Ok(false)` once the
     /// input is exhausted (the posts of that last call are still appended).
     ///
     /// # Errors
@@ -457,8 +465,9 @@ impl Reader {
     ) -> Result<bool, InputError> {
         match &mut self.source {
             Source::Csv(s) => {
+                // Every post, idle or not: a `Post` has room for no less.
                 let mut batch = Batch::new();
-                let more = s.read_batch(max, &mut batch, bad);
+                let more = s.read_batch(max, &mut batch, bad, false);
                 posts.extend(batch.iter().map(|p| p.to_post()));
                 more
             }
@@ -468,7 +477,7 @@ impl Reader {
     }
 
     /// [`Reader::read_batch`] into a [`Batch`], which for CSV saves allocating each
-    /// post's strings.
+    /// post's strings (and keeps idle posts as keys when the options say so).
     ///
     /// # Errors
     /// As [`Reader::read_batch`].
@@ -480,7 +489,7 @@ impl Reader {
     ) -> Result<bool, InputError> {
         let mut posts = Vec::new();
         let more = match &mut self.source {
-            Source::Csv(s) => return s.read_batch(max, batch, bad),
+            Source::Csv(s) => return s.read_batch(max, batch, bad, true),
             Source::Jsonl(s) => s.read_batch(max, &mut posts, bad),
             Source::Parquet(s) => s.read_batch(max, &mut posts, bad),
         };

@@ -444,6 +444,7 @@ fn fields_not_asked_for_are_not_parsed() {
                 repost: true,
                 ..Fields::none()
             },
+            idle_as_keys: false,
         },
         r##"
         csv
@@ -1534,5 +1535,145 @@ fn records_of_hundreds_of_fields_read_the_same_in_parallel() {
     for chunk_bytes in [100, 4096, 1 << 20] {
         let got = read_in_parallel(&[&path], None, &options, 2, chunk_bytes);
         assert_eq!(got, (posts.clone(), bad.clone()), "{chunk_bytes} B");
+    }
+}
+
+/// Detection of `path` read on `threads` threads into a detector, the posts taken and the
+/// bad rows; and how many posts came as idle ones (accounts alone).
+fn detect_from(
+    path: &Path,
+    format: Option<Format>,
+    options: &ReadOptions,
+    threads: usize,
+    chunk_bytes: usize,
+) -> (accord_coord::Detection, usize, Vec<BadRow>, usize) {
+    let config = accord_coord::Config {
+        behaviours: Behaviour::ALL.to_vec(),
+        min_weight: 1.0,
+        min_overlap: 0.0,
+        threads,
+        ..accord_coord::Config::default()
+    };
+    let mut detector = accord_coord::Detector::new(config);
+    let preparer = detector.preparer();
+    let idle = std::sync::atomic::AtomicUsize::new(0);
+    let mut bad = Vec::new();
+    read_parallel(
+        vec![Reader::open(path, format, options).unwrap()],
+        &Parallel {
+            threads,
+            chunk_bytes,
+        },
+        &|batch: Batch| {
+            idle.fetch_add(batch.idle_len(), Ordering::Relaxed);
+            preparer.prepare(batch)
+        },
+        &mut |prepared, b, _| {
+            bad.extend(b);
+            Some(detector.take(prepared))
+        },
+    )
+    .unwrap();
+    let posts = detector.posts();
+    let detection = detector.finish(&mut |_| {}).unwrap();
+    (detection, posts, bad, idle.into_inner())
+}
+
+#[test]
+fn idle_posts_kept_as_their_accounts_alone_detect_the_same() {
+    // Accounts often seen first in posts that act on nothing and only later acting (their
+    // names come from those later posts); blank cells, cells of other white space (which
+    // hold no item either, and are read as rows), bad rows that would be idle.
+    for seed in 0..6u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut csv = String::from(
+            "platform,account_id,post_id,timestamp,text,urls,hashtags,media_pdq,repost_of,reply_to\n",
+        );
+        let mut cnt = String::from(CNT_HEAD);
+        for i in 0..1_500u32 {
+            let platform = ["x", "fb"][rng.random_range(0..2)];
+            let account = format!("u{}", rng.random_range(0..60));
+            let time = 1_600_000_000 + i / 3 + rng.random_range(0..5);
+            let pick = |rng: &mut StdRng, options: &[&'static str]| {
+                options[rng.random_range(0..options.len())]
+            };
+            let (text, urls, hashtags, media, repost, reply) = if rng.random_bool(0.55) {
+                let blank = ["", " ", "\t", " , "];
+                (
+                    pick(&mut rng, &["", "  "]),
+                    pick(&mut rng, &["", " ", "\u{3000}"]),
+                    pick(&mut rng, &blank),
+                    pick(&mut rng, &blank),
+                    pick(&mut rng, &["", " "]),
+                    pick(&mut rng, &["", " "]),
+                )
+            } else {
+                (
+                    pick(&mut rng, &["", "same words here", "other words there"]),
+                    pick(
+                        &mut rng,
+                        &[
+                            "",
+                            "https://a.example/1",
+                            "https://b.example/2 https://a.example/1",
+                        ],
+                    ),
+                    pick(&mut rng, &["", "#one", "#one #two", "#"]),
+                    pick(&mut rng, &["", H1, H2]),
+                    pick(&mut rng, &["", "p1", "p2"]),
+                    pick(&mut rng, &["", "q1", "q2"]),
+                )
+            };
+            // Bad rows, idle ones among them.
+            let (account, time) = match rng.random_range(0..60) {
+                0 => (String::new(), time.to_string()),
+                1 => (account, "soon".to_owned()),
+                _ => (account, time.to_string()),
+            };
+            writeln!(
+                csv,
+                "{platform},{account},{i},{time},{text},{urls},{hashtags},{media},{repost},{reply}"
+            )
+            .unwrap();
+            writeln!(
+                cnt,
+                "{i},{account},{account},{repost},{reply},{text},{time},{urls}"
+            )
+            .unwrap();
+        }
+        let dir = Dir::new();
+        for (path, format) in [
+            (dir.write("posts.csv", csv.as_bytes()), None),
+            (
+                dir.write("posts.cnt.csv", cnt.as_bytes()),
+                Some(Format::Cnt),
+            ),
+        ] {
+            let rows = ReadOptions::default();
+            let keys = ReadOptions {
+                idle_as_keys: true,
+                ..ReadOptions::default()
+            };
+            let (want, posts, bad, none) = detect_from(&path, format, &rows, 1, 1 << 20);
+            assert_eq!(none, 0, "no idle post unless asked for");
+            assert!(!want.edges.is_empty() && !bad.is_empty(), "seed {seed}");
+            assert_eq!(posts + bad.len(), 1_500);
+            for (threads, chunk_bytes) in [(1, 1 << 20), (2, 777), (3, 4096)] {
+                let (got, got_posts, got_bad, idle) =
+                    detect_from(&path, format, &keys, threads, chunk_bytes);
+                assert!(idle > 100, "seed {seed}: {idle} idle posts");
+                assert_eq!(
+                    (&got, got_posts, &got_bad),
+                    (&want, posts, &bad),
+                    "seed {seed}, {}, {threads} threads",
+                    path.display()
+                );
+            }
+            // Reading posts one by one gives every post, idle or not.
+            let mut r = Reader::open(&path, format, &keys).unwrap();
+            let (mut all, mut bad_rows) = (Vec::new(), Vec::new());
+            while r.read_batch(100, &mut all, &mut bad_rows).unwrap() {}
+            assert_eq!((all.len(), bad_rows), (posts, bad));
+        }
     }
 }
