@@ -260,6 +260,7 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
         fields: fields(&behaviours),
         // Posts that act on nothing are counted and their accounts numbered, no more.
         idle_as_keys: true,
+        idle_reposts: !behaviours.contains(&Behaviour::CoRepost),
     };
     // Open every file first, so a missing file or column fails before any work.
     let mut readers = Vec::new();

@@ -64,6 +64,8 @@ pub(super) struct Layout {
     platform: String,
     /// See [`ReadOptions::idle_as_keys`].
     idle_as_keys: bool,
+    /// See [`ReadOptions::idle_reposts`].
+    idle_reposts: bool,
 }
 
 /// State of cutting a file into chunks at record boundaries.
@@ -138,6 +140,7 @@ impl CsvSource {
                 width,
                 platform: options.platform.clone(),
                 idle_as_keys: options.idle_as_keys,
+                idle_reposts: options.idle_reposts,
             }),
             count,
             done: false,
@@ -747,15 +750,22 @@ impl Layout {
         let repost = cell::optional(field(c.repost)?);
         let reply = cell::optional(field(c.reply)?);
         // Idle: no optional field holds anything (a blank cell holds no item; a cell of
-        // other white space, which holds none either, is taken as a row, as it may be).
-        if idle
-            && text.is_none()
-            && repost.is_none()
-            && reply.is_none()
-            && cell::blank(urls, false)
-            && cell::blank(hashtags, true)
-            && cell::blank(media, true)
-        {
+        // other white space, which holds none either, is taken as a row, as it may be),
+        // or a repost that does not reply, when the options say a repost acts on nothing
+        // else (its images, which may make the row bad, checked all the same).
+        let nothing = || {
+            text.is_none()
+                && repost.is_none()
+                && cell::blank(urls, false)
+                && cell::blank(hashtags, true)
+                && cell::blank(media, true)
+        };
+        let idle_repost = || {
+            self.idle_reposts
+                && repost.is_some()
+                && (cell::blank(media, true) || cell::media(media, |_| {}).is_ok())
+        };
+        if idle && reply.is_none() && (nothing() || idle_repost()) {
             batch.add_idle(crate::detect::account_key(platform, account));
             return Ok(());
         }

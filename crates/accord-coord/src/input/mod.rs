@@ -199,6 +199,11 @@ pub struct ReadOptions {
     /// CSV files (either kind) do so; JSON lines and Parquet keep every post as a row. Off
     /// by default, so that every post read is one of [`Batch::iter`]'s.
     pub idle_as_keys: bool,
+    /// With [`ReadOptions::idle_as_keys`], a repost (`repost_of` set) is idle too whatever
+    /// its text, links, hashtags and images, unless it replies (`reply_to` set): those are
+    /// its original's, not its own, in every behaviour but co-repost (which needs this
+    /// off) and co-reply. Its images are still checked.
+    pub idle_reposts: bool,
 }
 
 impl Default for ReadOptions {
@@ -207,6 +212,7 @@ impl Default for ReadOptions {
             platform: "unknown".to_owned(),
             fields: Fields::all(),
             idle_as_keys: false,
+            idle_reposts: false,
         }
     }
 }
@@ -451,7 +457,8 @@ impl Reader {
     }
 
     /// Reads at most `max` records, appending the good ones to `posts` (every one, even
-    /// with [`ReadOptions::idle_as_keys`]) and the rejected ones to `bad`. Returns `Ok(true)` while there may be more, `Ok(false)` once the
+    /// with [`ReadOptions::idle_as_keys`]) and the rejected ones to `bad`. Returns
+    /// `Ok(true)` while there may be more, `Ok(false)` once the
     /// input is exhausted (the posts of that last call are still appended).
     ///
     /// # Errors
