@@ -43,7 +43,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::path::PathBuf;
 
 use accord_match::normalize;
@@ -203,7 +202,7 @@ impl Value {
             Value::Exact(key, _) | Value::Text(key, _, _) => key,
             // Hashed like a string's key: the interner keeps 96 bits of a key, which
             // must depend on all 256 of the hash.
-            Value::Media(hash) => key128(&hash),
+            Value::Media(hash) => key(&hash),
         }
     }
 }
@@ -419,18 +418,42 @@ pub struct Detector {
     failed: Option<std::io::Error>,
 }
 
-/// Key of a value (strings, bytes) for interning: 128 bits, so that distinct values do
-/// not collide in any input that fits in memory.
-fn key128<V: std::hash::Hash + ?Sized>(value: &V) -> u128 {
-    let a = foldhash::quality::FixedState::with_seed(0x6163_636f_7264_3031).hash_one(value);
-    let b = foldhash::quality::FixedState::with_seed(0x636f_6f72_6421_0002).hash_one(value);
-    (u128::from(a) << 64) | u128::from(b)
+/// Seed of [`key`] and [`key2`].
+const KEY_SEED: u64 = 0x6163_636f_7264_3031;
+
+/// Key of a value (a string's bytes, an image's hash) for interning: XXH3's 128 bits, so
+/// that distinct values do not collide in any input that fits in memory (keys of
+/// different kinds are never compared: each behaviour numbers its own items).
+fn key(value: &[u8]) -> u128 {
+    twox_hash::XxHash3_128::oneshot_with_seed(KEY_SEED, value)
 }
 
-/// The key an account is numbered by: of its platform and id (a reader may make it, for
+/// Key of a pair of values (a platform and an id): [`key`] of the first one's length, the
+/// first and the second, end to end (made for every post, as two 64-bit hashes of the
+/// pair it was a tenth of reading).
+fn key2(first: &str, second: &str) -> u128 {
+    let (p, a) = (first.as_bytes(), second.as_bytes());
+    let fill = |out: &mut [u8]| {
+        out[..8].copy_from_slice(&(p.len() as u64).to_le_bytes());
+        out[8..8 + p.len()].copy_from_slice(p);
+        out[8 + p.len()..].copy_from_slice(a);
+    };
+    let n = 8 + p.len() + a.len();
+    let mut buf = [0u8; 128];
+    if let Some(out) = buf.get_mut(..n) {
+        fill(out);
+        key(out)
+    } else {
+        let mut out = vec![0; n];
+        fill(&mut out);
+        key(&out)
+    }
+}
+
+/// The key an account is numbered by, of its platform and id (a reader may make it, for
 /// an idle post; see [`Batch::idle_len`]).
 pub(crate) fn account_key(platform: &str, account: &str) -> u128 {
-    key128(&[platform, account])
+    key2(platform, account)
 }
 
 /// Cuts `s` to at most [`DISPLAY_MAX`] bytes on a character boundary.
@@ -576,7 +599,7 @@ impl Preparer {
                                 link(raw, self.config.link_domain).map(|l| {
                                     let start = out.owned.len();
                                     out.owned.push_str(&l);
-                                    (key128(&[&l]), start, out.owned.len())
+                                    (key(l.as_bytes()), start, out.owned.len())
                                 })
                             });
                             let Some((key, start, end)) = known else {
@@ -593,7 +616,7 @@ impl Preparer {
                         if let Some(t) = post.text()
                             && let Some(n) = text::normalize(t)
                         {
-                            values.push((i, Value::Exact(key128(&[&n]), Shown::Text)));
+                            values.push((i, Value::Exact(key(n.as_bytes()), Shown::Text)));
                         }
                     }
                     Behaviour::CoSimilarText if original => {
@@ -603,7 +626,7 @@ impl Preparer {
                             let start = out.shingles.len();
                             out.shingles.extend(text::shingles(&n, self.config.shingle));
                             let end = out.shingles.len();
-                            values.push((i, Value::Text(key128(&[&n]), start, end)));
+                            values.push((i, Value::Text(key(n.as_bytes()), start, end)));
                         }
                     }
                     Behaviour::CoMedia if original => {
@@ -621,7 +644,7 @@ impl Preparer {
                         {
                             values.push((
                                 i,
-                                Value::Exact(key128(&[post.platform(), target]), Shown::Repost),
+                                Value::Exact(key2(post.platform(), target), Shown::Repost),
                             ));
                         }
                     }
@@ -631,7 +654,7 @@ impl Preparer {
                         {
                             values.push((
                                 i,
-                                Value::Exact(key128(&[post.platform(), target]), Shown::Reply),
+                                Value::Exact(key2(post.platform(), target), Shown::Reply),
                             ));
                         }
                     }
@@ -640,8 +663,10 @@ impl Preparer {
                             let start = out.owned.len();
                             out.owned.push_str(&set);
                             let end = out.owned.len();
-                            values
-                                .push((i, Value::Exact(key128(&[&set]), Shown::Owned(start, end))));
+                            values.push((
+                                i,
+                                Value::Exact(key(set.as_bytes()), Shown::Owned(start, end)),
+                            ));
                         }
                     }
                     _ => {}

@@ -80,6 +80,7 @@ fn coord_depends_on_the_normalisers_media_stix_and_its_input_formats_only() {
             "serde_json",
             "thiserror",
             "foldhash",
+            "twox-hash",
             "unicode-normalization",
             "csv",
             "csv-core",
