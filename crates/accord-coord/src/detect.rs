@@ -429,8 +429,7 @@ fn key(value: &[u8]) -> u128 {
 }
 
 /// Key of a pair of values (a platform and an id): [`key`] of the first one's length, the
-/// first and the second, end to end (made for every post, as two 64-bit hashes of the
-/// pair it was a tenth of reading).
+/// first and the second, end to end, in one pass (made for every post).
 fn key2(first: &str, second: &str) -> u128 {
     let (p, a) = (first.as_bytes(), second.as_bytes());
     let fill = |out: &mut [u8]| {
