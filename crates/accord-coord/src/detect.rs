@@ -46,6 +46,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use accord_match::normalize;
+use rayon::prelude::*;
 
 use crate::batch::{Batch, PostView};
 use crate::cluster::louvain;
@@ -734,24 +735,16 @@ impl Detector {
         if threads > 1 && posts.len() >= PARALLEL_MIN {
             let chunk = posts.len().div_ceil(threads);
             let preparer = &preparer;
-            let prepared: Vec<Prepared> = std::thread::scope(|scope| {
-                let handles: Vec<_> = posts
-                    .chunks(chunk)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            let mut batch = Batch::new();
-                            for p in part {
-                                batch.push(p);
-                            }
-                            preparer.prepare(batch)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            });
+            let prepared: Vec<Prepared> = posts
+                .par_chunks(chunk)
+                .map(|part| {
+                    let mut batch = Batch::new();
+                    for p in part {
+                        batch.push(p);
+                    }
+                    preparer.prepare(batch)
+                })
+                .collect();
             for p in prepared {
                 self.take(p);
             }
@@ -1520,16 +1513,13 @@ impl Pairs {
                 .collect::<Vec<Part>>()
         };
         let chunk = PAIR_PARTS.div_ceil(threads.max(1));
-        let parts = std::thread::scope(|scope| {
-            let mut slices = gathered.chunks_mut(chunk);
-            let mine = slices.next();
-            let handles: Vec<_> = slices.map(|s| scope.spawn(move || settle(s))).collect();
-            let mut parts = mine.map(settle).unwrap_or_default();
-            for h in handles {
-                parts.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            parts
-        });
+        let parts = gathered
+            .par_chunks_mut(chunk)
+            .map(settle)
+            .collect::<Vec<Vec<Part>>>()
+            .into_iter()
+            .flatten()
+            .collect();
         Pairs { parts }
     }
 }
@@ -1682,32 +1672,13 @@ fn gather_evidence(
     run_ranges(ranges, &work).into_iter().flatten().collect()
 }
 
-/// Runs `work` on each range, one thread per range, the first on the calling thread.
+/// Runs `work` on each range, side by side on the threads of the current pool (see
+/// [`crate::on_threads`]); the results in the order of the ranges.
 fn run_ranges<T: Send>(
     ranges: &[std::ops::Range<usize>],
     work: &(dyn Fn(std::ops::Range<usize>) -> T + Sync),
 ) -> Vec<T> {
-    let Some((first, rest)) = ranges.split_first() else {
-        return Vec::new();
-    };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = rest
-            .iter()
-            .map(|r| {
-                let r = r.clone();
-                scope.spawn(move || work(r))
-            })
-            .collect();
-        let mut out = Vec::with_capacity(ranges.len());
-        out.push(work(first.clone()));
-        for h in handles {
-            match h.join() {
-                Ok(t) => out.push(t),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
+    ranges.par_iter().map(|r| work(r.clone())).collect()
 }
 
 /// Communities of the graph of all edges (weights of a pair's behaviours added up), with

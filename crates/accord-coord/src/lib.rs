@@ -22,3 +22,24 @@ pub mod text;
 pub use batch::{Batch, PostView};
 pub use detect::{Config, DetectError, Detector, Prepared, Preparer};
 pub use model::{Behaviour, Detection, Post};
+
+/// Runs `work` on a pool of its own of `threads` threads (at least one), on which every
+/// parallel step of reading, detection and output within it runs; returns what it returns.
+///
+/// Outside such a pool those steps run on the process-wide pool (one thread per core),
+/// [`Config::threads`] still deciding how the work is split. A pool of its own keeps the
+/// threads for the whole run: a thread started for each step would come with fresh
+/// memory of its own for the allocator to map, which costs more than a small run's work.
+/// Should the pool not start, `work` runs on the calling thread.
+pub fn on_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("accord-coord-{i}"))
+        // As much stack as the main thread has.
+        .stack_size(8 << 20)
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}

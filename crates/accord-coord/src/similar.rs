@@ -27,6 +27,7 @@
 use std::hash::BuildHasher;
 
 use accord_media::index::Index;
+use rayon::prelude::*;
 
 use crate::text::jaccard;
 
@@ -159,14 +160,10 @@ pub fn text_groups(sets: &Sets, threshold: f64, min_shingles: usize, threads: us
         groups.roots()
     };
     let (first, second) = if threads >= 2 && n >= 4096 {
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| half(0..BANDS / 2, threads / 2));
-            let second = half(BANDS / 2..BANDS, threads - threads / 2);
-            match other.join() {
-                Ok(first) => (first, second),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        })
+        rayon::join(
+            || half(0..BANDS / 2, threads / 2),
+            || half(BANDS / 2..BANDS, threads - threads / 2),
+        )
     } else {
         (half(0..BANDS / 2, threads), half(BANDS / 2..BANDS, threads))
     };
@@ -283,25 +280,22 @@ fn band_keys(
         return;
     }
     let chunk = n.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads)
-            .map(|t| {
-                let part = &part;
-                scope.spawn(move || {
+    let ((), parts) = rayon::join(
+        || part(0..chunk.min(n), out),
+        || {
+            (1..threads)
+                .into_par_iter()
+                .map(|t| {
                     let mut v = Vec::new();
                     part(t * chunk..((t + 1) * chunk).min(n), &mut v);
                     v
                 })
-            })
-            .collect();
-        part(0..chunk.min(n), out);
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-    });
+                .collect::<Vec<Vec<_>>>()
+        },
+    );
+    for v in parts {
+        out.extend(v);
+    }
 }
 
 /// The MinHash functions: `h_k(s) = high 32 bits of (s·m_k + a_k) mod 2^64`, with odd

@@ -216,6 +216,15 @@ fn fields(behaviours: &[Behaviour]) -> Fields {
 }
 
 fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    // Every step of the run on the same `threads` threads.
+    accord_coord::on_threads(threads, move || detect_on(args, threads))
+}
+
+fn detect_on(args: DetectArgs, threads: usize) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let behaviours = behaviours(&args.behaviours)?;
     if !(args.window.is_finite() && args.window >= 0.0) {
@@ -235,10 +244,6 @@ fn detect(args: DetectArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("--format: {e}"))?,
         ),
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
     let config = Config {
         behaviours: behaviours.clone(),
         window_ms: (args.window * 1000.0).round() as i64,

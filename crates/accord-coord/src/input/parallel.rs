@@ -91,9 +91,12 @@ pub fn read_parallel<T: Send>(
         chunk_bytes: options.chunk_bytes.max(1),
         prepare,
     };
-    std::thread::scope(|scope| {
+    // On the threads of the current pool (see [`crate::on_threads`]), this one among them.
+    // Nothing `work` calls runs pool jobs itself, so none can wait on another that waits
+    // for it.
+    rayon::scope(|scope| {
         for _ in 1..threads {
-            scope.spawn(|| shared.work());
+            scope.spawn(|_| shared.work());
         }
         shared.work();
     });

@@ -35,6 +35,7 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::detect::Config;
@@ -61,20 +62,8 @@ pub fn write_clusters_json(
         let rendered: Vec<Vec<u8>> = if group.len() == 1 {
             group.iter().map(render).collect()
         } else {
-            // The first of the group on this thread, the others on threads of their own.
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = group[1..]
-                    .iter()
-                    .map(|c| scope.spawn(move || render(c)))
-                    .collect();
-                let mut out = vec![render(&group[0])];
-                out.extend(
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-                );
-                out
-            })
+            // Side by side on the threads of the current pool (see `crate::on_threads`).
+            group.par_iter().map(render).collect()
         };
         for (k, text) in rendered.into_iter().enumerate() {
             w.write_all(if n == 0 && k == 0 {

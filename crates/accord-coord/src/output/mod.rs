@@ -105,19 +105,24 @@ pub fn write_all(
         clusters: dir.join("clusters.json"),
         bundle: dir.join("bundle.json"),
     };
-    // The four files side by side; the first failure is reported.
-    let results: [Result<(), OutputError>; 4] = std::thread::scope(|scope| {
-        let w = &written;
-        let clusters = scope
-            .spawn(move || to_file(&w.clusters, |f| write_clusters_json(f, detection, config)));
-        let bundle = scope.spawn(move || to_file(&w.bundle, |f| write_stix(f, detection, stix)));
-        let graphml = scope.spawn(move || to_file(&w.graphml, |f| write_graphml(f, detection)));
-        let edges = to_file(&w.edges, |f| write_edges_csv(f, detection));
-        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(), OutputError>>| {
-            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
-        };
-        [edges, join(graphml), join(clusters), join(bundle)]
-    });
+    // The four files side by side on the threads of the current pool (see
+    // `crate::on_threads`); the first failure is reported.
+    let w = &written;
+    let ((edges, graphml), (clusters, bundle)) = rayon::join(
+        || {
+            rayon::join(
+                || to_file(&w.edges, |f| write_edges_csv(f, detection)),
+                || to_file(&w.graphml, |f| write_graphml(f, detection)),
+            )
+        },
+        || {
+            rayon::join(
+                || to_file(&w.clusters, |f| write_clusters_json(f, detection, config)),
+                || to_file(&w.bundle, |f| write_stix(f, detection, stix)),
+            )
+        },
+    );
+    let results = [edges, graphml, clusters, bundle];
     for r in results {
         r?;
     }

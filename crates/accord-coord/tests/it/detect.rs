@@ -708,14 +708,31 @@ fn randomised_detection_equals_the_definitions_read_literally() {
                 );
             }
         }
-        // The number of threads changes nothing.
+        // The number of threads changes nothing, nor that of the pool they run on.
         let single = run(
             Config {
                 threads: 1,
-                ..config
+                ..config.clone()
             },
             &posts,
         );
         assert_eq!(single, d, "seed {seed}");
+        let pool = seed as usize % 3 + 1;
+        let pooled = accord_coord::on_threads(pool, || run(config.clone(), &posts));
+        assert_eq!(pooled, d, "seed {seed}, a pool of {pool}");
     }
+}
+
+#[test]
+fn work_runs_on_a_pool_of_the_threads_asked_for() {
+    for threads in [1, 2, 3] {
+        let (inside, names) = accord_coord::on_threads(threads, || {
+            let name = std::thread::current().name().map(str::to_owned);
+            (rayon::current_num_threads(), name)
+        });
+        assert_eq!(inside, threads);
+        assert!(names.is_some_and(|n| n.starts_with("accord-coord-")));
+    }
+    // Zero is taken as one.
+    assert_eq!(accord_coord::on_threads(0, rayon::current_num_threads), 1);
 }

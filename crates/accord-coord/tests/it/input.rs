@@ -134,22 +134,26 @@ fn read_in_parallel(
         .collect();
     let (mut posts, mut bad) = (Vec::new(), Vec::new());
     let mut last = 0;
-    read_parallel(
-        readers,
-        &Parallel {
-            threads,
-            chunk_bytes,
-        },
-        // Each batch is given back, to be cleared and filled again.
-        &|batch: Batch| (batch.to_posts(), batch),
-        &mut |(p, batch), b, position| {
-            assert!(position >= last, "progress goes forward");
-            last = position;
-            posts.extend(p);
-            bad.extend(b);
-            Some(batch)
-        },
-    )
+    // On a pool of fewer threads than workers, as many, or more: the same.
+    let pool = threads % 3 + 1;
+    accord_coord::on_threads(pool, || {
+        read_parallel(
+            readers,
+            &Parallel {
+                threads,
+                chunk_bytes,
+            },
+            // Each batch is given back, to be cleared and filled again.
+            &|batch: Batch| (batch.to_posts(), batch),
+            &mut |(p, batch), b, position| {
+                assert!(position >= last, "progress goes forward");
+                last = position;
+                posts.extend(p);
+                bad.extend(b);
+                Some(batch)
+            },
+        )
+    })
     .unwrap();
     let total: u64 = paths.iter().map(|p| fs::metadata(p).unwrap().len()).sum();
     assert_eq!(last, total, "progress ends at the total size");

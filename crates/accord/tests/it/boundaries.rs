@@ -85,6 +85,7 @@ fn coord_depends_on_the_normalisers_media_stix_and_its_input_formats_only() {
             "csv",
             "csv-core",
             "memchr",
+            "rayon",
             "wide",
             "flate2",
             "parquet",
