@@ -183,41 +183,30 @@ fn run_logged(cmd: &mut Command, log: &Path, timeout: Option<Duration>) -> Resul
         .process_group(0);
     let start = Instant::now();
     let mut child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
-    let Some(timeout) = timeout else {
-        // No timeout: waited for exactly.
-        let status = child.wait()?;
-        return Ok(Outcome {
-            secs: start.elapsed().as_secs_f64(),
-            status: Some(status),
-            timed_out: false,
-        });
-    };
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Outcome {
-                secs: start.elapsed().as_secs_f64(),
-                status: Some(status),
-                timed_out: false,
-            });
-        }
-        if start.elapsed() >= timeout {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-            let _ = child.wait();
-            return Ok(Outcome {
-                secs: start.elapsed().as_secs_f64(),
-                status: None,
-                timed_out: true,
-            });
-        }
-        // Polled finely at first, so that a run of a tenth of a second is timed within 1%.
-        let elapsed = start.elapsed().as_secs();
-        std::thread::sleep(Duration::from_millis(match elapsed {
-            0 => 1,
-            1..10 => 5,
-            _ => 50,
-        }));
-    }
+    // Waited for exactly, whichever the tool; a watchdog kills the group at the timeout.
+    let group = format!("-{}", child.id());
+    let (finished, wake) = std::sync::mpsc::channel::<()>();
+    let watchdog = timeout.map(|timeout| {
+        std::thread::spawn(move || match wake.recv_timeout(timeout) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+                true
+            }
+            _ => false,
+        })
+    });
+    let status = child.wait();
+    let secs = start.elapsed().as_secs_f64();
+    let _ = finished.send(());
+    let fired = watchdog.is_some_and(|w| w.join().unwrap_or(false));
+    let status = status?;
+    // (Killed, unless it finished just as the watchdog fired.)
+    let timed_out = fired && !status.success();
+    Ok(Outcome {
+        secs,
+        status: (!timed_out).then_some(status),
+        timed_out,
+    })
 }
 
 /// Most timed runs of Accord on one behaviour (see `--accord-runs`).
