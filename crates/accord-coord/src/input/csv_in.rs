@@ -94,6 +94,15 @@ impl CsvSource {
             file: file.to_owned(),
             source,
         })?;
+        if records.dropped {
+            return Err(InputError::Read {
+                file: file.to_owned(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the header row {}", too_long()),
+                ),
+            });
+        }
         let view = records.view();
         let header: Vec<&[u8]> = if has_header {
             (0..view.len()).filter_map(|i| view.get(i)).collect()
@@ -173,8 +182,12 @@ impl CsvSource {
             if !self.next_record()? {
                 return Ok(false);
             }
-            let record = self.records.view();
-            if let Err(reason) = self.layout.push(&record, batch, idle) {
+            let pushed = if self.records.dropped {
+                Err(too_long())
+            } else {
+                self.layout.push(&self.records.view(), batch, idle)
+            };
+            if let Err(reason) = pushed {
                 bad.push(BadRow {
                     file: self.file.clone(),
                     line: self.records.line,
@@ -270,6 +283,13 @@ impl CsvSource {
                 // inside a record after all, the parse says so.
                 quotes = 0;
                 break Some(at);
+            }
+            if chunker.pending.len() >= target.saturating_mul(4).max(1 << 20) {
+                // No line end at all: cut anyway, inside a record (which the parse finds
+                // and finishes with the next chunk), so that a file without line ends is
+                // not read into one chunk.
+                quotes = 0;
+                break Some(chunker.pending.len());
             }
             let want = target
                 .saturating_sub(chunker.pending.len())
@@ -441,14 +461,33 @@ impl Chunk {
     }
 }
 
+/// Longest record kept, in bytes of its fields: a longer one is bad, read to its end
+/// without being kept, so that a quote left open early in a big file does not make the
+/// rest of it one record in memory.
+pub(crate) const MAX_RECORD_BYTES: usize = 8 << 20;
+
+/// Most fields of a record kept; a record with more is bad as a too long one is.
+const MAX_RECORD_FIELDS: usize = 1 << 16;
+
+/// Why a record past [`MAX_RECORD_BYTES`] or [`MAX_RECORD_FIELDS`] is bad.
+fn too_long() -> String {
+    format!(
+        "is longer than {} MiB or has more than {MAX_RECORD_FIELDS} fields (is a quote left open where it starts?); skipped to where it ends",
+        MAX_RECORD_BYTES >> 20
+    )
+}
+
 /// One `csv-core` read of `input` into `fields` from byte `.1` and `ends` from end `.1`,
-/// moving both counts on; whichever buffer was full is doubled for the next call. Returns
-/// what `csv-core` said and the input bytes it consumed.
+/// moving both counts on; whichever buffer was full is doubled for the next call, up to
+/// [`MAX_RECORD_BYTES`] and [`MAX_RECORD_FIELDS`]: past those what the record holds so far
+/// is dropped and `dropped` set. Returns what `csv-core` said and the input bytes it
+/// consumed.
 fn read_some(
     core: &mut csv_core::Reader,
     input: &[u8],
     (fields, out): (&mut Vec<u8>, &mut usize),
     (ends, nends): (&mut Vec<usize>, &mut usize),
+    dropped: &mut bool,
 ) -> (ReadRecordResult, usize) {
     let (result, nin, nout, nend) = core.read_record(
         input,
@@ -458,6 +497,14 @@ fn read_some(
     *out += nout;
     *nends += nend;
     match result {
+        ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull
+            if fields.len() >= MAX_RECORD_BYTES || ends.len() >= MAX_RECORD_FIELDS =>
+        {
+            // Kept no longer; read on to the record's end into the same buffers.
+            *out = 0;
+            *nends = 0;
+            *dropped = true;
+        }
         ReadRecordResult::OutputFull => fields.resize(fields.len() * 2, 0),
         ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
         _ => {}
@@ -475,6 +522,8 @@ pub(super) struct Open {
     /// Bytes of `fields` and entries of `ends` used.
     out: usize,
     nends: usize,
+    /// The record grew past the limits and was dropped (see [`read_some`]).
+    dropped: bool,
 }
 
 /// Where [`Open::read`] stopped.
@@ -500,6 +549,7 @@ impl Open {
             ends: vec![0; 64],
             out: 0,
             nends: 0,
+            dropped: false,
         })
     }
 
@@ -517,6 +567,7 @@ impl Open {
                 input,
                 (&mut self.fields, &mut self.out),
                 (&mut self.ends, &mut self.nends),
+                &mut self.dropped,
             );
             *pos += nin;
             match result {
@@ -529,15 +580,21 @@ impl Open {
         }
     }
 
-    /// The record read by the last [`Open::read`] that gave [`Step::Record`].
-    fn view(&self) -> View<'_> {
-        View::unquoted(&self.fields, &self.ends, self.nends)
+    /// Appends the post of the record read by the last [`Open::read`] that gave
+    /// [`Step::Record`] to `batch`, or says why it is bad.
+    fn push(&self, layout: &Layout, batch: &mut Batch) -> Result<(), String> {
+        if self.dropped {
+            return Err(too_long());
+        }
+        let view = View::unquoted(&self.fields, &self.ends, self.nends);
+        layout.push(&view, batch, layout.idle_as_keys)
     }
 
     /// Makes room for the next record.
     fn clear(&mut self) {
         self.out = 0;
         self.nends = 0;
+        self.dropped = false;
     }
 }
 
@@ -568,7 +625,7 @@ fn parse_chunk(
         line += open.core.line() - before;
         match step {
             Step::Record => {
-                if let Err(reason) = layout.push(&open.view(), batch, layout.idle_as_keys) {
+                if let Err(reason) = open.push(layout, batch) {
                     resumed_bad = Some(BadRow {
                         file: file.to_owned(),
                         line: 0,
@@ -625,7 +682,20 @@ fn parse_chunk(
                 Some(t) => Whole::Checked(t),
                 None => Whole::Check(start..end),
             };
-            layout.push_in(&view, whole, batch)
+            // Past the limit as `csv-core` would find it (a chunk is seldom that big; the
+            // fields, without quotes and commas, are counted only if the record is).
+            let held = || -> usize {
+                spans_end[..fields]
+                    .iter()
+                    .zip(&starts[..fields])
+                    .map(|(e, s)| e - s)
+                    .sum()
+            };
+            if end - start > MAX_RECORD_BYTES && held() > MAX_RECORD_BYTES {
+                Err(too_long())
+            } else {
+                layout.push_in(&view, whole, batch)
+            }
         } else {
             let open = core.get_or_insert_with(Open::new);
             open.clear();
@@ -633,7 +703,7 @@ fn parse_chunk(
             let step = open.read(bytes, &mut pos, last);
             line += open.core.line() - before;
             match step {
-                Step::Record => layout.push(&open.view(), batch, layout.idle_as_keys),
+                Step::Record => open.push(layout, batch),
                 Step::Cut => {
                     let open = core.take().unwrap_or_else(Open::new);
                     return Parsed::new(
@@ -1008,6 +1078,8 @@ struct Records {
     len: usize,
     /// The line the current record starts on, from 1.
     line: u64,
+    /// The current record grew past the limits and was dropped (see [`read_some`]).
+    dropped: bool,
 }
 
 impl Records {
@@ -1023,6 +1095,7 @@ impl Records {
             ends: vec![0; 64],
             len: 0,
             line: 1,
+            dropped: false,
         }
     }
 
@@ -1080,6 +1153,7 @@ impl Records {
             }
         }
         self.line = self.core.line();
+        self.dropped = false;
         let (mut out, mut ends) = (0, 0);
         loop {
             self.fill()?;
@@ -1090,6 +1164,7 @@ impl Records {
                 input,
                 (&mut self.fields, &mut out),
                 (&mut self.ends, &mut ends),
+                &mut self.dropped,
             );
             self.pos += nin;
             match result {

@@ -89,22 +89,24 @@ impl JsonlSource {
         }
         for _ in 0..max {
             self.line.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.line)
-                .map_err(|source| {
-                    self.done = true;
-                    InputError::Read {
-                        file: self.file.clone(),
-                        source,
-                    }
-                })?;
+            let (n, dropped) = read_line(&mut self.reader, &mut self.line).map_err(|source| {
+                self.done = true;
+                InputError::Read {
+                    file: self.file.clone(),
+                    source,
+                }
+            })?;
             if n == 0 {
                 self.done = true;
                 return Ok(false);
             }
             self.line_no += 1;
-            match line_post(&self.line, self.line_no, &self.platform, &self.fields) {
+            let post = if dropped {
+                Some(Err(too_long()))
+            } else {
+                line_post(&self.line, self.line_no, &self.platform, &self.fields)
+            };
+            match post {
                 None => {}
                 Some(Ok(p)) => posts.push(p),
                 Some(Err(reason)) => bad.push(BadRow {
@@ -132,28 +134,32 @@ impl JsonlSource {
         let mut bytes = spare.unwrap_or_default();
         bytes.clear();
         let first_line = self.line_no + 1;
+        let mut dropped = Vec::new();
         while bytes.len() < target.max(1) {
-            let n = self
-                .reader
-                .read_until(b'\n', &mut bytes)
-                .map_err(|source| {
-                    self.done = true;
-                    InputError::Read {
-                        file: self.file.clone(),
-                        source,
-                    }
-                })?;
+            let (n, too_long) = read_line(&mut self.reader, &mut bytes).map_err(|source| {
+                self.done = true;
+                InputError::Read {
+                    file: self.file.clone(),
+                    source,
+                }
+            })?;
             if n == 0 {
                 self.done = true;
                 break;
             }
             self.line_no += 1;
+            if too_long {
+                // A blank line in its place keeps the count; it is reported as bad.
+                bytes.push(b'\n');
+                dropped.push(self.line_no);
+            }
         }
         if bytes.is_empty() {
             return Ok(None);
         }
         Ok(Some(Lines {
             bytes,
+            dropped,
             first_line,
             file: Arc::from(self.file.as_str()),
             platform: Arc::from(self.platform.as_str()),
@@ -165,6 +171,8 @@ impl JsonlSource {
 /// Whole lines of a JSON lines file, to be parsed on any thread.
 pub(super) struct Lines {
     pub(super) bytes: Vec<u8>,
+    /// Lines longer than [`MAX_LINE_BYTES`], left out (a blank line in their place).
+    dropped: Vec<u64>,
     /// The line of the first, from 1.
     first_line: u64,
     file: Arc<str>,
@@ -181,12 +189,17 @@ impl Lines {
         while start < self.bytes.len() {
             let end = memchr::memchr(b'\n', &self.bytes[start..])
                 .map_or(self.bytes.len(), |k| start + k + 1);
-            match line_post(
-                &self.bytes[start..end],
-                number,
-                &self.platform,
-                &self.fields,
-            ) {
+            let post = if self.dropped.contains(&number) {
+                Some(Err(too_long()))
+            } else {
+                line_post(
+                    &self.bytes[start..end],
+                    number,
+                    &self.platform,
+                    &self.fields,
+                )
+            };
+            match post {
                 None => {}
                 Some(Ok(p)) => batch.push(&p),
                 Some(Err(reason)) => bad.push(BadRow {
@@ -200,6 +213,51 @@ impl Lines {
         }
         bad
     }
+}
+
+/// Longest line kept, in bytes: a longer one is bad, read to its end without being kept,
+/// so that a file without line ends is not read into memory whole.
+pub(crate) const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// Why a line past [`MAX_LINE_BYTES`] is bad.
+fn too_long() -> String {
+    format!("is longer than {} MiB; left out", MAX_LINE_BYTES >> 20)
+}
+
+/// Appends the next line, its line end included, to `buf`, as `read_until` does, unless
+/// it is longer than [`MAX_LINE_BYTES`]: then it is read to its end and dropped, and the
+/// `bool` is `true`. Returns the bytes consumed (0 at the end of the input).
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<(usize, bool)> {
+    let start = buf.len();
+    let (mut consumed, mut dropped) = (0, false);
+    loop {
+        let available = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let (take, ended) = match memchr::memchr(b'\n', available) {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if !dropped {
+            if buf.len() - start + take > MAX_LINE_BYTES {
+                dropped = true;
+                buf.truncate(start);
+            } else {
+                buf.extend_from_slice(&available[..take]);
+            }
+        }
+        r.consume(take);
+        consumed += take;
+        if ended {
+            break;
+        }
+    }
+    Ok((consumed, dropped))
 }
 
 /// The post on line `number` (from 1, as read, line end included), or why it is bad;

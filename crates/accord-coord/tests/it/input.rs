@@ -1701,3 +1701,61 @@ fn idle_posts_kept_as_their_accounts_alone_detect_the_same() {
         }
     }
 }
+
+#[test]
+fn a_record_or_line_past_8_mib_is_a_bad_row_and_reading_goes_on() {
+    let dir = Dir::new();
+    let options = ReadOptions::default();
+    let long = "x".repeat(9 << 20);
+    let expect = |name: &str, posts: &[Post], bad: &[BadRow], line: u64, more: &[&str]| {
+        let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+        let mut want = vec!["1"];
+        want.extend(more);
+        assert_eq!(ids, want, "{name}");
+        assert_eq!(bad.len(), 1, "{name}: {bad:?}");
+        assert_eq!(bad[0].line, line, "{name}");
+        assert!(
+            bad[0].reason.contains("longer than 8 MiB"),
+            "{name}: {}",
+            bad[0].reason
+        );
+    };
+    // A quoted field of 9 MiB, closed: the record is bad, the rows after it are read.
+    let closed =
+        format!("account_id,post_id,timestamp,text\na,1,1,short\nb,2,2,\"{long}\"\nc,3,3,after\n");
+    // A quote left open: the rest of the file is that one record, dropped as it is read.
+    let open =
+        format!("account_id,post_id,timestamp,text\na,1,1,short\nb,2,2,\"{long}\nc,3,3,after\n");
+    // A JSON line of 9 MiB, and a file whose last line is that long with no line end.
+    let json = format!(
+        "{{\"account_id\":\"a\",\"post_id\":\"1\",\"timestamp\":1}}\n{{\"text\":\"{long}\"}}\n{{\"account_id\":\"c\",\"post_id\":\"3\",\"timestamp\":3}}\n"
+    );
+    let json_unended =
+        format!("{{\"account_id\":\"a\",\"post_id\":\"1\",\"timestamp\":1}}\n{{\"text\":\"{long}");
+    // A plain field of 9 MiB, no line end after it.
+    let unended = format!("account_id,post_id,timestamp,text\na,1,1,short\nb,2,2,{long}");
+    for (name, content, line, more) in [
+        ("closed.csv", &closed, 3, &["3"][..]),
+        ("unended.csv", &unended, 3, &[][..]),
+        ("open.csv", &open, 3, &[][..]),
+        ("long.jsonl", &json, 2, &["3"][..]),
+        ("unended.jsonl", &json_unended, 2, &[][..]),
+    ] {
+        let path = dir.write(name, content.as_bytes());
+        let mut r = Reader::open(&path, None, &options).unwrap();
+        let (mut posts, mut bad) = (Vec::new(), Vec::new());
+        while r.read_batch(2, &mut posts, &mut bad).unwrap() {}
+        expect(name, &posts, &bad, line, more);
+        for (threads, chunk_bytes) in [(1, 1 << 10), (2, 1 << 18), (2, 16 << 20)] {
+            let (posts, bad) = read_in_parallel(&[&path], None, &options, threads, chunk_bytes);
+            expect(name, &posts, &bad, line, more);
+        }
+    }
+    // A header row past the limit is an error naming the file.
+    let path = dir.write("header.csv", format!("\"{long}\"\na,1,1\n").as_bytes());
+    let e = Reader::open(&path, None, &options).unwrap_err().to_string();
+    assert!(
+        e.contains("header.csv") && e.contains("header row is longer"),
+        "{e}"
+    );
+}
