@@ -23,8 +23,10 @@ pub use batch::{Batch, PostView};
 pub use detect::{Config, DetectError, Detector, Prepared, Preparer};
 pub use model::{Behaviour, Detection, Post};
 
-/// Runs `work` on a pool of its own of `threads` threads (at least one), on which every
-/// parallel step of reading, detection and output within it runs; returns what it returns.
+/// Runs `work` on a pool of its own of `threads` threads (at least one), on which the
+/// parallel steps of reading, detection and output within it run; returns what it
+/// returns. (Two steps still start threads of their own: taking one batch for several
+/// behaviours side by side, and `accord-media`'s index for co-media.)
 ///
 /// Outside such a pool those steps run on the process-wide pool (one thread per core),
 /// [`Config::threads`] still deciding how the work is split. A pool of its own keeps the

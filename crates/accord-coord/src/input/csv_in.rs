@@ -466,7 +466,7 @@ impl Chunk {
 /// rest of it one record in memory.
 pub(crate) const MAX_RECORD_BYTES: usize = 8 << 20;
 
-/// Most fields of a record kept; a record with more is bad as a too long one is.
+/// Most fields of a record kept; a record with more is bad as a longer one is.
 const MAX_RECORD_FIELDS: usize = 1 << 16;
 
 /// Why a record past [`MAX_RECORD_BYTES`] or [`MAX_RECORD_FIELDS`] is bad.
@@ -478,10 +478,10 @@ fn too_long() -> String {
 }
 
 /// One `csv-core` read of `input` into `fields` from byte `.1` and `ends` from end `.1`,
-/// moving both counts on; whichever buffer was full is doubled for the next call, up to
-/// [`MAX_RECORD_BYTES`] and [`MAX_RECORD_FIELDS`]: past those what the record holds so far
-/// is dropped and `dropped` set. Returns what `csv-core` said and the input bytes it
-/// consumed.
+/// moving both counts on; whichever buffer was full is doubled for the next call. Once a
+/// record holds more than [`MAX_RECORD_BYTES`] or [`MAX_RECORD_FIELDS`], what it holds is
+/// dropped, `dropped` set, and the rest of it read into the same buffers. Returns what
+/// `csv-core` said and the input bytes it consumed.
 fn read_some(
     core: &mut csv_core::Reader,
     input: &[u8],
@@ -496,17 +496,20 @@ fn read_some(
     );
     *out += nout;
     *nends += nend;
+    if *out > MAX_RECORD_BYTES || *nends > MAX_RECORD_FIELDS {
+        // Kept no longer; read on to the record's end into the same buffers.
+        *out = 0;
+        *nends = 0;
+        *dropped = true;
+    }
+    // Grown one past each limit, so that a record just at it still fits.
     match result {
-        ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull
-            if fields.len() >= MAX_RECORD_BYTES || ends.len() >= MAX_RECORD_FIELDS =>
-        {
-            // Kept no longer; read on to the record's end into the same buffers.
-            *out = 0;
-            *nends = 0;
-            *dropped = true;
+        ReadRecordResult::OutputFull if *out == fields.len() => {
+            fields.resize((fields.len() * 2).min(MAX_RECORD_BYTES + 1), 0);
         }
-        ReadRecordResult::OutputFull => fields.resize(fields.len() * 2, 0),
-        ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+        ReadRecordResult::OutputEndsFull if *nends == ends.len() => {
+            ends.resize((ends.len() * 2).min(MAX_RECORD_FIELDS + 1), 0);
+        }
         _ => {}
     }
     (result, nin)

@@ -215,8 +215,8 @@ impl Lines {
     }
 }
 
-/// Longest line kept, in bytes: a longer one is bad, read to its end without being kept,
-/// so that a file without line ends is not read into memory whole.
+/// Longest line kept, in bytes without its line end: a longer one is bad, read to its end
+/// without being kept, so that a file without line ends is not read into memory whole.
 pub(crate) const MAX_LINE_BYTES: usize = 8 << 20;
 
 /// Why a line past [`MAX_LINE_BYTES`] is bad.
@@ -244,7 +244,8 @@ fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<(usize,
             None => (available.len(), false),
         };
         if !dropped {
-            if buf.len() - start + take > MAX_LINE_BYTES {
+            // The line end is not counted: a line just at the limit is kept, ended or not.
+            if buf.len() - start + take - usize::from(ended) > MAX_LINE_BYTES {
                 dropped = true;
                 buf.truncate(start);
             } else {

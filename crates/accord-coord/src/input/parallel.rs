@@ -14,6 +14,7 @@
 //! record's bytes again with the next chunk, throwing away the next chunk's own parse
 //! (which began mid-record). So every cut is checked, and a bad row's line is exact.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
@@ -58,6 +59,9 @@ pub(super) enum Piece {
 /// back the batch once done with it, to be filled again (which spares allocating and
 /// touching fresh memory for each).
 ///
+/// The readers run on the current rayon pool (see [`crate::on_threads`]), the calling
+/// thread one of them; `prepare` and `take` may run pool jobs of their own.
+///
 /// # Errors
 /// Reading a file failed part-way: what was read before is taken, the rest is not, and
 /// the files after it are not read.
@@ -92,11 +96,17 @@ pub fn read_parallel<T: Send>(
         prepare,
     };
     // On the threads of the current pool (see [`crate::on_threads`]), this one among them.
-    // Nothing `work` calls runs pool jobs itself, so none can wait on another that waits
-    // for it.
+    // `take` and `prepare` may run pool jobs. A thread waiting for them takes work from its
+    // own queue, where workers not started yet may lie (other threads steal those first,
+    // being the oldest, so this is unlikely): a worker run so inside another does nothing,
+    // since it would wait for the taker its own thread holds; the others read everything.
     rayon::scope(|scope| {
         for _ in 1..threads {
-            scope.spawn(|_| shared.work());
+            scope.spawn(|_| {
+                if !WORKING.with(Cell::get) {
+                    shared.work();
+                }
+            });
         }
         shared.work();
     });
@@ -245,6 +255,7 @@ struct Shared<'a, T> {
 impl<T: Send> Shared<'_, T> {
     /// One worker: read, parse, prepare, take when the turn comes.
     fn work(&self) {
+        let _working = Working::enter();
         let _bail = Bail(self);
         while !self.failed.load(Ordering::Acquire) {
             let job = lock(&self.feed).next(self.chunk_bytes, &self.spare);
@@ -350,6 +361,26 @@ impl<T: Send> Shared<'_, T> {
                 return;
             }
         }
+    }
+}
+
+thread_local! {
+    /// Whether this thread is inside a worker's loop (see [`read_parallel`]).
+    static WORKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as inside a worker's loop until dropped.
+struct Working(bool);
+
+impl Working {
+    fn enter() -> Working {
+        Working(WORKING.with(|w| w.replace(true)))
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        WORKING.with(|w| w.set(self.0));
     }
 }
 

@@ -1759,3 +1759,102 @@ fn a_record_or_line_past_8_mib_is_a_bad_row_and_reading_goes_on() {
         "{e}"
     );
 }
+
+#[test]
+fn a_record_or_line_just_at_8_mib_is_kept_and_one_byte_more_is_not() {
+    const MAX: usize = 8 << 20;
+    let dir = Dir::new();
+    let options = ReadOptions::default();
+    for extra in [0, 1] {
+        // The fields of the record (b, 2, 2 and the text) hold MAX bytes, or one more.
+        let text = "y".repeat(MAX - 3 + extra);
+        let plain = format!("account_id,post_id,timestamp,text\nb,2,2,{text}\nc,3,3,after\n");
+        let quoted = format!("account_id,post_id,timestamp,text\nb,2,2,\"{text}\"\nc,3,3,after\n");
+        // The line, its line end not counted, is MAX bytes long, or one more.
+        let head = "{\"account_id\":\"b\",\"post_id\":\"2\",\"timestamp\":2,\"text\":\"";
+        let json_text = "y".repeat(MAX - head.len() - 2 + extra);
+        let line = format!("{head}{json_text}\"}}");
+        assert_eq!(line.len(), MAX + extra);
+        let json = format!("{line}\n{{\"account_id\":\"c\",\"post_id\":\"3\",\"timestamp\":3}}\n");
+        let json_last =
+            format!("{{\"account_id\":\"c\",\"post_id\":\"3\",\"timestamp\":3}}\n{line}");
+        for (name, content) in [
+            ("plain.csv", &plain),
+            ("quoted.csv", &quoted),
+            ("line.jsonl", &json),
+            ("last.jsonl", &json_last),
+        ] {
+            let path = dir.write(name, content.as_bytes());
+            let mut r = Reader::open(&path, None, &options).unwrap();
+            let (mut posts, mut bad) = (Vec::new(), Vec::new());
+            while r.read_batch(2, &mut posts, &mut bad).unwrap() {}
+            let mut ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+            ids.sort_unstable();
+            let (want, bad_rows) = if extra == 0 {
+                (vec!["2", "3"], 0)
+            } else {
+                (vec!["3"], 1)
+            };
+            assert_eq!(ids, want, "{name}, {extra} over");
+            assert_eq!(bad.len(), bad_rows, "{name}, {extra} over: {bad:?}");
+            for (threads, chunk_bytes) in [(2, 1 << 12), (2, 16 << 20)] {
+                let got = read_in_parallel(&[&path], None, &options, threads, chunk_bytes);
+                assert_eq!(
+                    got,
+                    (posts.clone(), bad.clone()),
+                    "{name}, {extra} over, {chunk_bytes} B"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn prepare_and_take_may_split_their_own_work_on_the_pool() {
+    // `take` and `prepare` that run pool jobs, on pools smaller than, as large as and
+    // larger than the readers asked for: the same posts and bad rows, in order.
+    use rayon::prelude::*;
+    let mut content = String::from("account_id,post_id,timestamp,text\n");
+    for i in 0..4_000 {
+        writeln!(content, "a{},{i},{i},text {i}", i % 97).unwrap();
+    }
+    let dir = Dir::new();
+    let path = dir.write("posts.csv", content.as_bytes());
+    let options = ReadOptions::default();
+    let want = read_in_parallel(&[&path], None, &options, 1, 1 << 20);
+    assert_eq!(want.0.len(), 4_000);
+    for round in 0..20 {
+        for (pool, threads) in [(1, 2), (2, 3), (2, 2), (3, 3), (1, 3)] {
+            let readers = vec![Reader::open(&path, None, &options).unwrap()];
+            let (mut posts, mut bad) = (Vec::new(), Vec::new());
+            accord_coord::on_threads(pool, || {
+                read_parallel(
+                    readers,
+                    &Parallel {
+                        threads,
+                        chunk_bytes: 512,
+                    },
+                    &|batch: Batch| {
+                        let posts = batch.to_posts();
+                        let total: usize = posts.par_iter().map(|p| p.id.len()).sum();
+                        assert!(total > 0);
+                        (posts, batch)
+                    },
+                    &mut |(p, batch), b, _| {
+                        let total: usize = p.par_iter().map(|p| p.account.len()).sum();
+                        assert!(total > 0);
+                        posts.extend(p);
+                        bad.extend(b);
+                        Some(batch)
+                    },
+                )
+            })
+            .unwrap();
+            assert_eq!(
+                (&posts, &bad),
+                (&want.0, &want.1),
+                "round {round}, pool {pool}, {threads} threads"
+            );
+        }
+    }
+}
