@@ -835,25 +835,18 @@ impl Detector {
                 }
             }
             let fill = &fill;
-            std::thread::scope(|scope| {
+            rayon::scope(|scope| {
                 let mut shares = shares.into_iter();
                 let mine = shares.next();
-                let handles: Vec<_> = shares
-                    .map(|(_, share)| {
-                        scope.spawn(move || {
-                            for (lane, values) in share {
-                                fill(lane, values);
-                            }
-                        })
-                    })
-                    .collect();
+                for (_, share) in shares {
+                    scope.spawn(move |_| {
+                        for (lane, values) in share {
+                            fill(lane, values);
+                        }
+                    });
+                }
                 for (lane, values) in mine.map(|(_, s)| s).unwrap_or_default() {
                     fill(lane, values);
-                }
-                for h in handles {
-                    if let Err(e) = h.join() {
-                        std::panic::resume_unwind(e);
-                    }
                 }
             });
         } else {
