@@ -25,8 +25,8 @@ pub use model::{Behaviour, Detection, Post};
 
 /// Runs `work` on a pool of its own of `threads` threads (at least one), on which the
 /// parallel steps of reading, detection and output within it run; returns what it
-/// returns. (`accord-media`'s index, which co-media uses, still starts threads of its
-/// own.)
+/// returns. (Building `accord-media`'s index for co-media, once a run, still starts
+/// threads of its own.)
 ///
 /// Outside such a pool those steps run on the process-wide pool (one thread per core),
 /// [`Config::threads`] still deciding how the work is split. A pool of its own keeps the

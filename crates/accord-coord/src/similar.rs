@@ -355,7 +355,11 @@ pub fn media_groups(hashes: &[[u8; 32]], distance: u32) -> Vec<u32> {
             }
             next += 1;
         }
-        for (&i, matches) in batch.iter().zip(index.query_many(&queries, distance)) {
+        let answers: Vec<_> = queries
+            .par_iter()
+            .map(|q| index.query(q, distance))
+            .collect();
+        for (&i, matches) in batch.iter().zip(answers) {
             for m in matches {
                 if let Some((_, &j)) = index.get(m.id) {
                     groups.union(i as u32, j);
