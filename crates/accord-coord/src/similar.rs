@@ -355,6 +355,7 @@ pub fn media_groups(hashes: &[[u8; 32]], distance: u32) -> Vec<u32> {
             }
             next += 1;
         }
+        // On the pool (`Index::query_many` would start threads for every batch).
         let answers: Vec<_> = queries
             .par_iter()
             .map(|q| index.query(q, distance))
