@@ -1508,10 +1508,7 @@ impl Pairs {
         let chunk = PAIR_PARTS.div_ceil(threads.max(1));
         let parts = gathered
             .par_chunks_mut(chunk)
-            .map(settle)
-            .collect::<Vec<Vec<Part>>>()
-            .into_iter()
-            .flatten()
+            .flat_map_iter(settle)
             .collect();
         Pairs { parts }
     }

@@ -59,12 +59,8 @@ pub fn write_clusters_json(
     let threads = config.threads.max(1);
     let render = |c: &Cluster| cluster(detection, c);
     for (n, group) in detection.clusters.chunks(threads).enumerate() {
-        let rendered: Vec<Vec<u8>> = if group.len() == 1 {
-            group.iter().map(render).collect()
-        } else {
-            // Side by side on the threads of the current pool (see `crate::on_threads`).
-            group.par_iter().map(render).collect()
-        };
+        // Side by side on the threads of the current pool (see `crate::on_threads`).
+        let rendered: Vec<Vec<u8>> = group.par_iter().map(render).collect();
         for (k, text) in rendered.into_iter().enumerate() {
             w.write_all(if n == 0 && k == 0 {
                 b"\n    "
